@@ -21,11 +21,25 @@ from .policies import *  # noqa: F401,F403
 from .policies import __all__ as _pol_all
 from .predictions import *  # noqa: F401,F403
 from .predictions import __all__ as _pred_all
-from .workload import Workload
+from .simulation import *  # noqa: F401,F403
+from .simulation import __all__ as _sim_all
+from .workload import Workload, as_size_distribution
+
+_LAZY_SUBMODULES = ("symbolic", "llm", "soap", "reproduce", "cli")
+
+
+def __getattr__(name: str):
+    """Import the heavier submodules (sympy-based, LLM) on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'queuetheory' has no attribute {name!r}")
 
 __all__ = [
     "__version__",
     "Workload",
+    "as_size_distribution",
     "Estimate",
     "QueueTheoryError",
     "ParameterError",
@@ -35,4 +49,5 @@ __all__ = [
     *_dist_all,
     *_pred_all,
     *_pol_all,
+    *_sim_all,
 ]

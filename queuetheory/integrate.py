@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -92,28 +92,28 @@ class Estimate:
     def __float__(self) -> float:
         return float(self.value)
 
-    def __add__(self, other: "Estimate | float") -> "Estimate":
+    def __add__(self, other: Estimate | float) -> Estimate:
         if isinstance(other, Estimate):
             return Estimate(self.value + other.value, self.error + other.error)
         return Estimate(self.value + float(other), self.error)
 
     __radd__ = __add__
 
-    def __sub__(self, other: "Estimate | float") -> "Estimate":
+    def __sub__(self, other: Estimate | float) -> Estimate:
         if isinstance(other, Estimate):
             return Estimate(self.value - other.value, self.error + other.error)
         return Estimate(self.value - float(other), self.error)
 
-    def __rsub__(self, other: float) -> "Estimate":
+    def __rsub__(self, other: float) -> Estimate:
         return Estimate(float(other) - self.value, self.error)
 
-    def __mul__(self, c: float) -> "Estimate":
+    def __mul__(self, c: float) -> Estimate:
         c = float(c)
         return Estimate(self.value * c, self.error * abs(c))
 
     __rmul__ = __mul__
 
-    def __truediv__(self, c: float) -> "Estimate":
+    def __truediv__(self, c: float) -> Estimate:
         c = float(c)
         return Estimate(self.value / c, self.error / abs(c))
 

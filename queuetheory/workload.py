@@ -5,11 +5,11 @@ r"""The M/G/1 workload: Poisson arrivals, a size law and an optional prediction 
 >>> w.load
 0.9
 >>> round(w.load_below(1.0), 12)  # rho(x) = lam (1 - (1 + x) e^{-x})
-0.237847073001
+0.237817005891
 >>> qt.Workload(arrival_rate=1.5, size=qt.Exponential(mean=1.0)).check_stable()
 Traceback (most recent call last):
 ...
-queuetheory.errors.UnstableError: the load rho = lambda * E[S] = 1.5 * 1 = 1.5 must be < 1 for a steady state
+queuetheory.errors.UnstableError: the load rho = lambda * E[S] = 1.5 * 1 = 1.5 must be < 1 ...
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ of jobs *smaller than* x from the load of jobs *at most* x at atoms; the
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -225,7 +226,7 @@ class SizeDistribution:
             b = hi if np.isfinite(hi) else max(1.0, lo + 1.0)
             while not np.isfinite(hi) and self._cdf(np.asarray(b)) < qi:
                 b *= 2.0
-            out[i] = optimize.brentq(lambda t: float(self._cdf(np.asarray(t))) - qi, lo, b,
+            out[i] = optimize.brentq(lambda t, qi=qi: float(self._cdf(np.asarray(t))) - qi, lo, b,
                                      xtol=1e-14, rtol=4 * np.finfo(float).eps)
         return out.reshape(np.shape(q))
 

@@ -63,7 +63,7 @@ class PiecewiseRank:
     slope: np.ndarray
 
     @classmethod
-    def linear(cls, value, slope=0.0, level=0.0) -> "PiecewiseRank":
+    def linear(cls, value, slope=0.0, level=0.0) -> PiecewiseRank:
         """One segment ``[0, inf)`` per job with ``rank = (level, value + slope * a)``."""
         value = np.atleast_1d(np.asarray(value, dtype=float))
         n = value.size
@@ -112,7 +112,7 @@ class PiecewiseRank:
             return (lev, -np.inf)
         return (lev, float(self.value[j, k] + self.slope[j, k] * (age - self.start[j, k])))
 
-    def take(self, idx) -> "PiecewiseRank":
+    def take(self, idx) -> PiecewiseRank:
         """The ranks of a subset of jobs."""
         return PiecewiseRank(self.start[idx], self.end[idx], self.level[idx],
                              self.value[idx], self.slope[idx])

@@ -18,7 +18,8 @@ identities of formulas.md §9 for exponential sizes and predictions).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class PredictionModel:
         """Density of Y given X = x at ``y``."""
         return self._cond_pdf(np.asarray(y, float), np.asarray(x, float))
 
-    def joint(self, size: SizeDistribution) -> "JointLaw":
+    def joint(self, size: SizeDistribution) -> JointLaw:
         """The joint law of (X, Y) with X ~ ``size``. Subclasses return closed-form laws."""
         return JointLaw(size, self)
 
@@ -148,14 +149,15 @@ class JointLaw:
             for i, xi in enumerate(xs):
                 pts = np.concatenate([pred._y_kinks(xi),
                                       np.ravel(y_points(xi)) if y_points else np.empty(0)])
-                out[i] = quad(lambda y: h(np.full(y.shape, xi), y) * pred._cond_pdf(y, xi),
+                out[i] = quad(lambda y, xi=xi: h(np.full(y.shape, xi), y) * pred._cond_pdf(y, xi),
                               0.0, np.inf, points=pts, rtol=rtol * 0.1,
                               tail_scale=max(xi, 1e-300)).value
             return out
 
         return self.size.expect(inner, rtol=rtol)
 
-    def sample(self, rng: np.random.Generator | int | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, rng: np.random.Generator | int | None,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` pairs (X, Y)."""
         rng = np.random.default_rng(rng)
         x = self.size.sample(rng, n)

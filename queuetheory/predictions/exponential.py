@@ -16,7 +16,7 @@ class ExponentialPrediction(PredictionModel):
 
     >>> import queuetheory as qt
     >>> y = qt.ExponentialPrediction().sample(1, [1.0] * 100000)
-    >>> abs(y.mean() - 1.0) < 0.01
+    >>> bool(abs(y.mean() - 1.0) < 0.01)
     True
     """
 

@@ -1,0 +1,3 @@
+"""LLM inference serving models (being written)."""
+
+__all__: list[str] = []

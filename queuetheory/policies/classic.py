@@ -1,0 +1,3 @@
+"""Policies module 'classic' (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Policies module 'custom' (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Policies module 'gittins' (being written)."""
+
+__all__: list[str] = []

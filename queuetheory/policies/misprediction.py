@@ -1,0 +1,3 @@
+"""Policies module 'misprediction' (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Policies module 'onebit' (being written)."""
+
+__all__: list[str] = []

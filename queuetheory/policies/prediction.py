@@ -1,0 +1,3 @@
+"""Policies module 'prediction' (being written)."""
+
+__all__: list[str] = []

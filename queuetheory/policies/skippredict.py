@@ -1,0 +1,3 @@
+"""Policies module 'skippredict' (being written)."""
+
+__all__: list[str] = []

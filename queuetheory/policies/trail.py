@@ -1,0 +1,3 @@
+"""Policies module 'trail' (being written)."""
+
+__all__: list[str] = []

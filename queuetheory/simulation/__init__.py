@@ -1,0 +1,3 @@
+"""Event-driven simulation of rank-based policies (being written)."""
+
+__all__: list[str] = []

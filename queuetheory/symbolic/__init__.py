@@ -1,0 +1,3 @@
+"""Symbolic derivations with sympy (being written)."""
+
+__all__: list[str] = []
