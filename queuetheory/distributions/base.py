@@ -15,14 +15,14 @@ of jobs *smaller than* x from the load of jobs *at most* x at atoms; the
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from ..errors import ParameterError, check_positive_integer
-from ..integrate import DEFAULT_RTOL, Estimate, quad
+from ..integrate import DEFAULT_RTOL, Estimate, IntegrationWarning, _rule, quad
 
 __all__ = ["SizeDistribution"]
 
@@ -36,6 +36,117 @@ def _as_array(name: str, x: Any) -> tuple[np.ndarray, bool]:
 
 def _out(arr: np.ndarray, scalar: bool):
     return float(arr) if scalar else arr
+
+
+def exact_number(value: float) -> Any:
+    """A sympy number equal to the float ``value``, as simple as possible.
+
+    Integers stay integers, simple decimals become rationals
+    (``0.1 -> 1/10``, via :func:`sympy.nsimplify`); anything else becomes the
+    exact binary rational of the float, so that no parameter is rounded.
+    """
+    import sympy
+
+    v = float(value)
+    if v.is_integer():
+        return sympy.Integer(int(v))
+    r = sympy.nsimplify(v, rational=True)
+    if isinstance(r, sympy.Rational) and float(r) == v:
+        return r
+    return sympy.Rational(v)
+
+
+def invert_cdf(cdf: Callable[[np.ndarray], np.ndarray], q: np.ndarray, lo: float = 0.0,
+               hi: float = math.inf) -> np.ndarray:
+    """Smallest double ``x`` in ``[lo, hi]`` with ``cdf(x) >= q``, for every entry of ``q``.
+
+    Vectorized bisection on the bit patterns of non-negative doubles (their
+    int64 views are ordered like the doubles), so it ends after at most 64
+    calls of ``cdf`` on the whole array and is exact to the last bit for any
+    non-decreasing ``cdf`` (continuous or with jumps). Requires ``0 <= lo``.
+    """
+    q = np.asarray(q, dtype=float)
+    flat = q.reshape(-1)
+    lo_bits = np.array(float(lo) + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+    hi_bits = np.array(float(hi)).view(np.int64)
+    a = np.full(flat.shape, lo_bits - 1, dtype=np.int64)  # invariant: cdf(a) < q (or a < lo)
+    b = np.full(flat.shape, hi_bits, dtype=np.int64)  # invariant: cdf(b) >= q (or b = hi)
+    active = b - a > 1
+    while np.any(active):
+        m = a[active] + (b[active] - a[active]) // 2
+        ok = np.asarray(cdf(m.view(np.float64)), dtype=float) >= flat[active]
+        b[active] = np.where(ok, m, b[active])
+        a[active] = np.where(ok, a[active], m)
+        active = b - a > 1
+    return b.view(np.float64).reshape(q.shape).copy()
+
+
+def cumulative_quad(g: Callable[[np.ndarray], np.ndarray], lo: float, xs: np.ndarray, *,
+                    points: Any = None, rtol: float = 1e-13, limit: int = 200000) -> np.ndarray:
+    """``∫_lo^x g(t) dt`` for every finite ``x`` in ``xs`` at once, for ``g >= 0``.
+
+    The interval from ``lo`` to ``max(xs)`` is cut at the sorted distinct
+    ``x`` values and at ``points``; all the pieces are refined together by
+    adaptive 21-point Gauss–Kronrod (the rule of :func:`queuetheory.integrate.quad`,
+    one vectorized call of ``g`` per refinement round), each piece until its
+    error estimate is below ``rtol`` times its value (or a negligible fraction
+    of the running total). Cumulative sums give the integrals. Entries with
+    ``x <= lo`` give 0. Since ``g >= 0`` the relative error of each result is
+    at most about ``rtol``.
+    """
+    xs = np.asarray(xs, dtype=float)
+    out = np.zeros(xs.shape)
+    inside = xs > lo
+    if not np.any(inside):
+        return out
+    ux = np.unique(xs[inside])
+    pts = np.empty(0) if points is None else np.ravel(np.asarray(points, dtype=float))
+    pts = pts[(pts > lo) & (pts < ux[-1])]
+    edges = np.unique(np.concatenate([[float(lo)], pts, ux]))
+    nseg = edges.size - 1
+    seg = np.arange(nseg)
+    a, b = edges[:-1], edges[1:]
+    no_tail = np.zeros(nseg, dtype=bool)
+    res, err = _rule(g, a, b, no_tail, 0.0, 1.0)
+    res, err = res[:, 0], err[:, 0]
+    eps = np.finfo(float).eps
+    while True:
+        val = np.bincount(seg, weights=res, minlength=nseg)
+        e = np.bincount(seg, weights=err, minlength=nseg)
+        running = np.cumsum(np.abs(val))
+        tol = rtol * np.maximum(np.abs(val), 1e-6 * running)
+        bad = e > tol
+        if not np.any(bad):
+            break
+        cnt = np.bincount(seg, minlength=nseg)
+        norm = err / np.where(tol[seg] > 0, tol[seg], np.inf)
+        split = bad[seg] & (norm * cnt[seg] > 0.5)
+        worst = np.zeros(nseg)
+        np.maximum.at(worst, seg, np.where(bad[seg], norm, 0.0))
+        split |= bad[seg] & (norm == worst[seg])
+        split &= (b - a) > 64 * eps * np.maximum(np.abs(a), np.abs(b))
+        if not np.any(split) or a.size + int(split.sum()) > limit:
+            worst_rel = float(np.max(e / np.maximum(tol, 1e-300))) * rtol
+            warnings.warn(
+                f"cumulative_quad stopped before reaching rtol={rtol:g} "
+                f"(worst relative error estimate {worst_rel:.3g})",
+                IntegrationWarning, stacklevel=2)
+            break
+        mid = 0.5 * (a[split] + b[split])
+        na = np.concatenate([a[split], mid])
+        nb = np.concatenate([mid, b[split]])
+        nseg_ids = np.concatenate([seg[split], seg[split]])
+        r2, e2 = _rule(g, na, nb, np.zeros(na.size, dtype=bool), 0.0, 1.0)
+        keep = ~split
+        a = np.concatenate([a[keep], na])
+        b = np.concatenate([b[keep], nb])
+        seg = np.concatenate([seg[keep], nseg_ids])
+        res = np.concatenate([res[keep], r2[:, 0]])
+        err = np.concatenate([err[keep], e2[:, 0]])
+    val = np.bincount(seg, weights=res, minlength=nseg)
+    cum = np.concatenate([[0.0], np.cumsum(val)])
+    out[inside] = cum[np.searchsorted(edges, xs[inside])]
+    return out
 
 
 class SizeDistribution:
@@ -121,7 +232,10 @@ class SizeDistribution:
     def limited_moment(self, k: int, x: Any) -> Any:
         """E[min(S, x)^k] = E[S^k 1(S <= x)] + x^k P(S > x)."""
         arr, scalar = _as_array("x", x)
-        out = self.partial_moment(k, arr) + np.where(arr > 0, arr, 0.0) ** k * self.sf(arr)
+        tail = self.sf(arr)
+        with np.errstate(invalid="ignore", over="ignore"):
+            beyond = np.where(tail > 0, np.where(arr > 0, arr, 0.0) ** k * tail, 0.0)
+        out = self.partial_moment(k, arr) + beyond
         return _out(np.asarray(out, dtype=float), scalar)
 
     def expect(self, func: Callable[[np.ndarray], np.ndarray], *, rtol: float = DEFAULT_RTOL,
@@ -214,47 +328,49 @@ class SizeDistribution:
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
         lo, hi = self._support()
-        flat = np.atleast_1d(q).astype(float)
-        out = np.empty_like(flat)
-        for i, qi in enumerate(flat):
-            if qi <= 0:
-                out[i] = lo
-                continue
-            if qi >= 1:
-                out[i] = hi
-                continue
-            b = hi if np.isfinite(hi) else max(1.0, lo + 1.0)
-            while not np.isfinite(hi) and self._cdf(np.asarray(b)) < qi:
-                b *= 2.0
-            out[i] = optimize.brentq(lambda t, qi=qi: float(self._cdf(np.asarray(t))) - qi, lo, b,
-                                     xtol=1e-14, rtol=4 * np.finfo(float).eps)
-        return out.reshape(np.shape(q))
+        q = np.asarray(q, dtype=float)
+        inner = (q > 0) & (q < 1)
+        top = hi
+        if math.isinf(hi) and np.any(inner):
+            # a finite bracket first, so that the cdf is never asked about absurd sizes
+            qmax = float(np.max(q[inner]))
+            top = max(1.0, 2.0 * lo)
+            while float(self._cdf(np.asarray(top))) < qmax and top < 1e300:
+                top *= 4.0
+        out = invert_cdf(lambda t: self._cdf(t), np.where(inner, q, 0.0), lo, top)
+        return np.where(q <= 0, lo, np.where(q >= 1, hi, out))
 
     def _moment(self, k: int) -> float:
         est = self.expect(lambda t: t**k)
         return est.value
 
     def _partial_moment(self, k: int, x: np.ndarray, strict: bool) -> np.ndarray:
-        """Generic E[S^k 1(S <= x)]: atoms summed, continuous part by quadrature."""
+        """Generic E[S^k 1(S <= x)]: atoms summed, continuous part by quadrature.
+
+        All ``x`` are integrated together by :func:`cumulative_quad`. Where
+        ``x = inf`` (beyond an infinite support) the result is the full moment
+        ``_moment(k)`` (so a subclass must not define ``_moment`` through this
+        fallback at ``x = inf``).
+        """
         x = np.asarray(x, dtype=float)
         out = np.zeros(x.shape)
         values, probs = self.atoms
         if values.size:
-            weights = probs * values**k
+            with np.errstate(over="ignore"):
+                weights = probs * values**k
             cum = np.concatenate([[0.0], np.cumsum(weights)])
             idx = np.searchsorted(values, x, side="left" if strict else "right")
             out += cum[idx]
         if self._has_continuous_part():
             lo, hi = self._support()
-            flat = out.reshape(-1)
-            xs = x.reshape(-1)
-            bps = self.breakpoints()
-            for i, xi in enumerate(xs):
-                upper = min(xi, hi)
-                if upper > lo:
-                    flat[i] += quad(lambda t: t**k * self._pdf(t), lo, upper,
-                                    points=bps, rtol=1e-13, tail_scale=self._scale()).value
-            out = flat.reshape(x.shape)
+            whole = np.isinf(x) & (x > 0) & math.isinf(hi)
+            finite = ~whole
+            if np.any(finite):
+                out[finite] += cumulative_quad(lambda t: t**k * self._pdf(t), lo,
+                                               np.minimum(x[finite], hi),
+                                               points=self.breakpoints())
+            if np.any(whole):
+                out[whole] = self._moment(k) if k >= 1 else 1.0
         return out
 
     def _sample(self, rng: np.random.Generator, size) -> np.ndarray:

@@ -1,0 +1,242 @@
+"""Batched adaptive Gauss–Kronrod quadrature: many integrals, each with its own breakpoints.
+
+The joint-law quantities of :mod:`queuetheory.predictions` are integrals over
+the size x that depend on a parameter y (the prediction), with kinks that move
+with y (e.g. x = y/(1 ± α) for uniform predictions). :func:`batch_quad`
+integrates ``n`` such integrals at once: every integral ("owner") has its own
+limits, breakpoints and adaptive subdivision, but all active subintervals of
+all owners are evaluated in one vectorized call of the integrand per
+refinement round. The rule and the error estimate are those of
+:func:`queuetheory.integrate.quad` (QUADPACK ``qk21``); convergence is tested
+per owner and per component: ``error <= max(atol, rtol * |value|)``.
+
+>>> import numpy as np
+>>> from queuetheory.predictions._batchquad import batch_quad
+>>> y = np.array([1.0, 2.0])
+>>> val, err = batch_quad(lambda x, i: np.minimum(x, y[i]) * np.exp(-x),
+...                       np.zeros(2), np.full(2, np.inf), y[:, None])
+>>> np.round(val[:, 0], 12)  # E[min(S, y)] = 1 - e^{-y} for S ~ Exp(1)
+array([0.632120558829, 0.864664716763])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import IntegrationError
+from ..integrate import _EPS, _NODES, _WG_FULL, _WK, IntegrationWarning
+
+__all__ = ["batch_quad"]
+
+
+def _rule(f, lo, hi, tail, own, c, scale):
+    half = 0.5 * (hi - lo)
+    mid = 0.5 * (hi + lo)
+    t = mid[:, None] + half[:, None] * _NODES[None, :]
+    x = t.copy()
+    jac = np.ones_like(t)
+    if np.any(tail):
+        tt = t[tail]
+        one_minus = 1.0 - tt
+        sc = scale[own[tail]][:, None]
+        x[tail] = c[own[tail]][:, None] + sc * tt / one_minus
+        jac[tail] = sc / one_minus**2
+    k = lo.size
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        fx = np.asarray(f(x.ravel(), np.repeat(own, 21)), dtype=float)
+    if fx.shape[0] != x.size:
+        raise IntegrationError("integrand returned an array of the wrong length")
+    fx = fx.reshape(k, 21, -1)
+    with np.errstate(invalid="ignore"):
+        fx = fx * jac[:, :, None]
+    # Tail nodes far beyond the range of double precision (x = inf) contribute nothing.
+    fx[np.isinf(x)] = 0.0
+    if not np.all(np.isfinite(fx)):
+        bad = x[~np.all(np.isfinite(fx), axis=2)]
+        raise IntegrationError(
+            f"integrand is not finite at {bad.size} node(s), e.g. x = {bad.flat[0]!r}"
+        )
+    resk = np.einsum("kjm,j->km", fx, _WK)
+    resg = np.einsum("kjm,j->km", fx, _WG_FULL)
+    reskh = 0.5 * resk
+    resabs = np.einsum("kjm,j->km", np.abs(fx), _WK)
+    resasc = np.einsum("kjm,j->km", np.abs(fx - reskh[:, None, :]), _WK)
+    h = np.abs(half)[:, None]
+    result = resk * half[:, None]
+    err = np.abs((resk - resg) * h)
+    resasc = resasc * h
+    resabs = resabs * h
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scaled = resasc * np.minimum(1.0, (200.0 * err / resasc) ** 1.5)
+    err = np.where((resasc != 0) & (err != 0), scaled, err)
+    err = np.maximum(err, 50 * _EPS * resabs)
+    return result, err
+
+
+def _geometric_split(lo, hi, own, ratio):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pieces = np.where(lo > 0, np.ceil(np.log(hi / lo) / np.log(ratio) - 1e-9), 1.0)
+    pieces = np.clip(np.nan_to_num(pieces, nan=1.0), 1, 200).astype(int)
+    if np.all(pieces == 1):
+        return lo, hi, own
+    idx = np.repeat(np.arange(lo.size), pieces)
+    start = np.cumsum(pieces) - pieces
+    j = np.arange(idx.size) - start[idx]
+    n = pieces[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(lo[idx] > 0, hi[idx] / lo[idx], 1.0)
+        new_lo = np.where(n > 1, lo[idx] * q ** (j / n), lo[idx])
+        new_hi = np.where(n > 1, lo[idx] * q ** ((j + 1) / n), hi[idx])
+    new_hi = np.where(j == n - 1, hi[idx], new_hi)
+    new_lo = np.where(j == 0, lo[idx], new_lo)
+    return new_lo, new_hi, own[idx]
+
+
+def _per_owner(values: np.ndarray, own: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty((n, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(own, weights=values[:, j], minlength=n)
+    return out
+
+
+def batch_quad(
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    a: np.ndarray,
+    b: np.ndarray,
+    points: np.ndarray | None = None,
+    *,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    tail_scale: np.ndarray | float = 1.0,
+    limit: int = 2000,
+    warn: bool = True,
+    max_ratio: float | None = 4.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate ``f(·, i)`` over ``[a[i], b[i]]`` for every owner ``i`` adaptively.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, idx)`` takes 1-D arrays of nodes and their owners' indices and returns
+        shape ``(len(x),)`` or ``(len(x), m)`` (``m`` integrals per owner sharing the
+        subdivision).
+    a, b : ndarray, shape (n,)
+        Limits; ``a`` finite, ``b`` finite or ``+inf`` (mapped onto ``[0, 1)`` by
+        ``x = c + L t/(1 - t)`` from the owner's last finite edge ``c``).
+    points : ndarray, shape (n, p), optional
+        Breakpoints per owner; NaN and points outside ``(a, b)`` are ignored.
+    rtol, atol : float
+        Per owner and component: stop when ``error <= max(atol, rtol * |value|)``.
+    tail_scale : float or ndarray
+        The length ``L`` of the tail map, per owner or shared.
+    limit : int
+        Maximum number of subintervals per owner.
+    warn : bool
+        Emit :class:`~queuetheory.integrate.IntegrationWarning` for owners that did
+        not reach the tolerance.
+    max_ratio : float or None
+        Before the first round, split every finite interval [l, h] with l > 0 and
+        h > max_ratio * l geometrically into pieces of ratio <= max_ratio. This
+        guards against the one failure error estimates cannot see: a wide interval
+        whose mass sits in a thin layer at one end (e.g. an exponential density
+        on [15, 15000]), where all 21 nodes read ~0.
+
+    Returns
+    -------
+    value, error : ndarray, shape (n, m)
+    """
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    n = a.size
+    if b.size != n:
+        raise IntegrationError("a and b must have the same length")
+    if np.any(~np.isfinite(a)):
+        raise IntegrationError("lower limits must be finite")
+    pts = np.empty((n, 0)) if points is None else np.asarray(points, dtype=float).reshape(n, -1)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(pts) & (pts > a[:, None]) & (pts < b[:, None])
+    pts = np.sort(np.where(valid, pts, a[:, None]), axis=1)
+    last = pts[:, -1] if pts.shape[1] else a.copy()
+    last = np.maximum(last, a)
+    infinite = np.isinf(b)
+    end = np.where(infinite, last, b)
+    edges = np.column_stack([a, pts, end])
+    lo = edges[:, :-1]
+    hi = edges[:, 1:]
+    own = np.broadcast_to(np.arange(n)[:, None], lo.shape)
+    keep = hi > lo
+    lo, hi, own = lo[keep], hi[keep], own[keep]
+    if max_ratio is not None and lo.size:
+        lo, hi, own = _geometric_split(lo, hi, own, float(max_ratio))
+    tail = np.zeros(lo.size, dtype=bool)
+    if np.any(infinite):
+        t_own = np.flatnonzero(infinite)
+        lo = np.concatenate([lo, np.zeros(t_own.size)])
+        hi = np.concatenate([hi, np.ones(t_own.size)])
+        own = np.concatenate([own, t_own])
+        tail = np.concatenate([tail, np.ones(t_own.size, dtype=bool)])
+    scale = np.broadcast_to(np.asarray(tail_scale, dtype=float), (n,)).copy()
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    if lo.size == 0:
+        return np.zeros((n, 1)), np.zeros((n, 1))
+    res, err = _rule(f, lo, hi, tail, own, last, scale)
+    m = res.shape[1]
+    active = np.ones(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    while True:
+        total = _per_owner(res, own, n)
+        total_err = _per_owner(err, own, n)
+        tol = np.maximum(atol, rtol * np.abs(total))
+        done = np.all(total_err <= tol, axis=1)
+        active &= ~done
+        if not np.any(active):
+            break
+        count = np.bincount(own, minlength=n)
+        over = active & (count >= limit)
+        failed |= over
+        active &= ~over
+        if not np.any(active):
+            break
+        t_own = tol[own]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            norm = np.where(t_own > 0, err / t_own, np.where(err > 0, np.inf, 0.0)).max(axis=1)
+        split = active[own] & (norm > 0.5 / count[own])
+        width = hi - lo
+        tiny = (~tail) & (width <= 64 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
+        tiny |= tail & (width <= 64 * _EPS)
+        split &= ~tiny
+        stuck = active & (np.bincount(own[split], minlength=n) == 0)
+        failed |= stuck
+        active &= ~stuck
+        split &= active[own]
+        if not np.any(split):
+            break
+        mids = 0.5 * (lo[split] + hi[split])
+        new_lo = np.concatenate([lo[split], mids])
+        new_hi = np.concatenate([mids, hi[split]])
+        new_tail = np.concatenate([tail[split], tail[split]])
+        new_own = np.concatenate([own[split], own[split]])
+        r_new, e_new = _rule(f, new_lo, new_hi, new_tail, new_own, last, scale)
+        stay = ~split
+        lo = np.concatenate([lo[stay], new_lo])
+        hi = np.concatenate([hi[stay], new_hi])
+        tail = np.concatenate([tail[stay], new_tail])
+        own = np.concatenate([own[stay], new_own])
+        res = np.concatenate([res[stay], r_new])
+        err = np.concatenate([err[stay], e_new])
+    total = _per_owner(res, own, n)
+    total_err = _per_owner(err, own, n)
+    if warn and np.any(failed):
+        tol = np.maximum(atol, rtol * np.abs(total))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(tol > 0, total_err / tol, np.inf)[failed].max()
+        warnings.warn(
+            f"batch_quad: {int(failed.sum())} of {n} integrals did not reach the tolerance "
+            f"(worst error/tolerance ratio {ratio:.3g})",
+            IntegrationWarning,
+            stacklevel=2,
+        )
+    return total.reshape(n, m), total_err.reshape(n, m)
