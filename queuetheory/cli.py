@@ -12,7 +12,7 @@ Names are looked up in :mod:`queuetheory.registry`; parameter values go through 
 parser (numbers, booleans, words, ``[a;b]`` lists), never ``eval``.
 
 >>> main(["evaluate", "--policy", "fcfs", "--size", "exponential:mean=1", "--rate", "0.5"])
-FCFS on Workload(arrival_rate=0.5, size=Exponential(mean=1.0)): E[T] = 2 (error estimate 0)
+FCFS() on Workload(arrival_rate=0.5, size=Exponential(mean=1.0)): E[T] = 2 (error estimate ...)
 0
 """
 

@@ -15,8 +15,8 @@ per owner and per component: ``error <= max(atol, rtol * |value|)``.
 >>> y = np.array([1.0, 2.0])
 >>> val, err = batch_quad(lambda x, i: np.minimum(x, y[i]) * np.exp(-x),
 ...                       np.zeros(2), np.full(2, np.inf), y[:, None])
->>> np.round(val[:, 0], 12)  # E[min(S, y)] = 1 - e^{-y} for S ~ Exp(1)
-array([0.632120558829, 0.864664716763])
+>>> [round(float(v), 12) for v in val[:, 0]]  # E[min(S, y)] = 1 - e^{-y}, S ~ Exp(1)
+[0.632120558829, 0.864664716763]
 """
 
 from __future__ import annotations
@@ -32,28 +32,51 @@ from ..integrate import _EPS, _NODES, _WG_FULL, _WK, IntegrationWarning
 __all__ = ["batch_quad"]
 
 
-def _rule(f, lo, hi, tail, own, c, scale):
+_FINITE, _TAIL, _HEAD = 0, 1, 2
+
+
+def _rule(f, lo, hi, kind, own, c, scale, head):
+    """The 21-point rule on every interval; (result, error) of shape (k, m).
+
+    ``kind`` selects the map of t ∈ [lo, hi]: finite (x = t), tail
+    (x = c + L (e^u - 1), u = t/(1 - t)) or head (x = h e^{-u} on (0, h]).
+    """
     half = 0.5 * (hi - lo)
     mid = 0.5 * (hi + lo)
     t = mid[:, None] + half[:, None] * _NODES[None, :]
     x = t.copy()
     jac = np.ones_like(t)
-    if np.any(tail):
-        tt = t[tail]
+    for which in (_TAIL, _HEAD):
+        sel = kind == which
+        if not np.any(sel):
+            continue
+        tt = t[sel]
         one_minus = 1.0 - tt
-        sc = scale[own[tail]][:, None]
-        x[tail] = c[own[tail]][:, None] + sc * tt / one_minus
-        jac[tail] = sc / one_minus**2
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            u = tt / one_minus
+            if which == _TAIL:
+                sc = scale[own[sel]][:, None]
+                x[sel] = c[own[sel]][:, None] + sc * np.expm1(u)
+                jac[sel] = sc * np.exp(u) / one_minus**2
+            else:
+                hx = head[own[sel]][:, None] * np.exp(-u)
+                x[sel] = hx
+                jac[sel] = hx / one_minus**2
     k = lo.size
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         fx = np.asarray(f(x.ravel(), np.repeat(own, 21)), dtype=float)
     if fx.shape[0] != x.size:
         raise IntegrationError("integrand returned an array of the wrong length")
     fx = fx.reshape(k, 21, -1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         fx = fx * jac[:, :, None]
-    # Tail nodes far beyond the range of double precision (x = inf) contribute nothing.
-    fx[np.isinf(x)] = 0.0
+    # Nodes beyond the range of double precision (x = inf, or a head node at x = 0
+    # with an infinite Jacobian factor) contribute nothing; so do non-finite values at
+    # tail nodes beyond 1e100 scales (a density evaluated as inf * 0 there).
+    fx[~(np.isfinite(x) & np.isfinite(jac) & ((x > 0) | (kind[:, None] != _HEAD)))] = 0.0
+    if np.any(kind == _TAIL):
+        far = (kind[:, None] == _TAIL) & (x > 1e100 * (np.abs(c) + scale)[own][:, None])
+        fx[far[:, :, None] & ~np.isfinite(fx)] = 0.0
     if not np.all(np.isfinite(fx)):
         bad = x[~np.all(np.isfinite(fx), axis=2)]
         raise IntegrationError(
@@ -114,6 +137,7 @@ def batch_quad(
     limit: int = 2000,
     warn: bool = True,
     max_ratio: float | None = 4.0,
+    head_map: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate ``f(·, i)`` over ``[a[i], b[i]]`` for every owner ``i`` adaptively.
 
@@ -124,8 +148,12 @@ def batch_quad(
         shape ``(len(x),)`` or ``(len(x), m)`` (``m`` integrals per owner sharing the
         subdivision).
     a, b : ndarray, shape (n,)
-        Limits; ``a`` finite, ``b`` finite or ``+inf`` (mapped onto ``[0, 1)`` by
-        ``x = c + L t/(1 - t)`` from the owner's last finite edge ``c``).
+        Limits; ``a`` finite, ``b`` finite or ``+inf``. The infinite piece beyond
+        the owner's last finite edge ``c`` is mapped onto ``[0, 1)`` by
+        ``x = c + L (e^u - 1)``, ``u = t/(1 - t)``: linear near ``c`` (like the map
+        of :func:`~queuetheory.integrate.quad`) but exponential far out, so that
+        power-law tails x^(-a), a > 1, become exponentially decaying in u instead
+        of singular at t = 1 (heavy-tailed sizes, e.g. Pareto with shape 1.5).
     points : ndarray, shape (n, p), optional
         Breakpoints per owner; NaN and points outside ``(a, b)`` are ignored.
     rtol, atol : float
@@ -143,6 +171,11 @@ def batch_quad(
         guards against the one failure error estimates cannot see: a wide interval
         whose mass sits in a thin layer at one end (e.g. an exponential density
         on [15, 15000]), where all 21 nodes read ~0.
+    head_map : bool
+        Map the first interval (0, h] of owners with a = 0 by x = h e^{-u},
+        u = t/(1 - t), so that algebraic singularities x^(s-1) at 0 (Weibull or
+        gamma densities with shape s < 1, f_Y's log singularity) become
+        exponentially decaying in u and need no deep bisection.
 
     Returns
     -------
@@ -155,12 +188,16 @@ def batch_quad(
         raise IntegrationError("a and b must have the same length")
     if np.any(~np.isfinite(a)):
         raise IntegrationError("lower limits must be finite")
+    scale = np.broadcast_to(np.asarray(tail_scale, dtype=float), (n,)).copy()
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     pts = np.empty((n, 0)) if points is None else np.asarray(points, dtype=float).reshape(n, -1)
+    # An owner integrating from 0 always gets a breakpoint (the tail scale, if nothing
+    # else), so that its first interval can take the head map.
+    pts = np.column_stack([pts, np.where(a == 0, scale, np.nan)])
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(pts) & (pts > a[:, None]) & (pts < b[:, None])
     pts = np.sort(np.where(valid, pts, a[:, None]), axis=1)
-    last = pts[:, -1] if pts.shape[1] else a.copy()
-    last = np.maximum(last, a)
+    last = np.maximum(pts[:, -1], a)
     infinite = np.isinf(b)
     end = np.where(infinite, last, b)
     edges = np.column_stack([a, pts, end])
@@ -169,74 +206,77 @@ def batch_quad(
     own = np.broadcast_to(np.arange(n)[:, None], lo.shape)
     keep = hi > lo
     lo, hi, own = lo[keep], hi[keep], own[keep]
+    # head map on the first interval [0, h] of owners starting at 0
+    first = np.ones(lo.size, dtype=bool)
+    first[1:] = own[1:] != own[:-1]
+    is_head = first & (lo == 0) if head_map else np.zeros(lo.size, dtype=bool)
+    head = np.zeros(n)
+    head[own[is_head]] = hi[is_head]
+    h_own = own[is_head]
+    lo, hi, own = lo[~is_head], hi[~is_head], own[~is_head]
     if max_ratio is not None and lo.size:
         lo, hi, own = _geometric_split(lo, hi, own, float(max_ratio))
-    tail = np.zeros(lo.size, dtype=bool)
-    if np.any(infinite):
-        t_own = np.flatnonzero(infinite)
-        lo = np.concatenate([lo, np.zeros(t_own.size)])
-        hi = np.concatenate([hi, np.ones(t_own.size)])
-        own = np.concatenate([own, t_own])
-        tail = np.concatenate([tail, np.ones(t_own.size, dtype=bool)])
-    scale = np.broadcast_to(np.asarray(tail_scale, dtype=float), (n,)).copy()
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    kind = np.full(lo.size, _FINITE)
+    t_own = np.flatnonzero(infinite)
+    lo = np.concatenate([lo, np.zeros(h_own.size + t_own.size)])
+    hi = np.concatenate([hi, np.ones(h_own.size + t_own.size)])
+    own = np.concatenate([own, h_own, t_own])
+    kind = np.concatenate([kind, np.full(h_own.size, _HEAD), np.full(t_own.size, _TAIL)])
     if lo.size == 0:
         return np.zeros((n, 1)), np.zeros((n, 1))
-    res, err = _rule(f, lo, hi, tail, own, last, scale)
+    res, err = _rule(f, lo, hi, kind, own, last, scale, head)
     m = res.shape[1]
-    active = np.ones(n, dtype=bool)
+    final = np.zeros((n, m))
+    final_err = np.zeros((n, m))
     failed = np.zeros(n, dtype=bool)
-    while True:
+    while lo.size:
         total = _per_owner(res, own, n)
         total_err = _per_owner(err, own, n)
         tol = np.maximum(atol, rtol * np.abs(total))
-        done = np.all(total_err <= tol, axis=1)
-        active &= ~done
-        if not np.any(active):
-            break
         count = np.bincount(own, minlength=n)
-        over = active & (count >= limit)
-        failed |= over
-        active &= ~over
-        if not np.any(active):
-            break
+        present = count > 0
+        done = present & np.all(total_err <= tol, axis=1)
+        over = present & ~done & (count >= limit)
         t_own = tol[own]
         with np.errstate(divide="ignore", invalid="ignore"):
             norm = np.where(t_own > 0, err / t_own, np.where(err > 0, np.inf, 0.0)).max(axis=1)
-        split = active[own] & (norm > 0.5 / count[own])
+        split = ~(done | over)[own] & (norm > 0.5 / np.maximum(count[own], 1))
         width = hi - lo
-        tiny = (~tail) & (width <= 64 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
-        tiny |= tail & (width <= 64 * _EPS)
+        tiny = (kind == _FINITE) & (width <= 64 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
+        tiny |= (kind != _FINITE) & (width <= 64 * _EPS)
         split &= ~tiny
-        stuck = active & (np.bincount(own[split], minlength=n) == 0)
-        failed |= stuck
-        active &= ~stuck
-        split &= active[own]
+        stuck = present & ~(done | over) & (np.bincount(own[split], minlength=n) == 0)
+        retire = done | over | stuck
+        failed |= over | stuck
+        if np.any(retire):
+            final[retire] = total[retire]
+            final_err[retire] = total_err[retire]
+            stay = ~retire[own]
+            lo, hi, kind, own = lo[stay], hi[stay], kind[stay], own[stay]
+            res, err, split = res[stay], err[stay], split[stay]
         if not np.any(split):
             break
         mids = 0.5 * (lo[split] + hi[split])
         new_lo = np.concatenate([lo[split], mids])
         new_hi = np.concatenate([mids, hi[split]])
-        new_tail = np.concatenate([tail[split], tail[split]])
+        new_kind = np.concatenate([kind[split], kind[split]])
         new_own = np.concatenate([own[split], own[split]])
-        r_new, e_new = _rule(f, new_lo, new_hi, new_tail, new_own, last, scale)
+        r_new, e_new = _rule(f, new_lo, new_hi, new_kind, new_own, last, scale, head)
         stay = ~split
         lo = np.concatenate([lo[stay], new_lo])
         hi = np.concatenate([hi[stay], new_hi])
-        tail = np.concatenate([tail[stay], new_tail])
+        kind = np.concatenate([kind[stay], new_kind])
         own = np.concatenate([own[stay], new_own])
         res = np.concatenate([res[stay], r_new])
         err = np.concatenate([err[stay], e_new])
-    total = _per_owner(res, own, n)
-    total_err = _per_owner(err, own, n)
     if warn and np.any(failed):
-        tol = np.maximum(atol, rtol * np.abs(total))
+        tol = np.maximum(atol, rtol * np.abs(final))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(tol > 0, total_err / tol, np.inf)[failed].max()
+            ratio = np.where(tol > 0, final_err / tol, np.inf)[failed].max()
         warnings.warn(
             f"batch_quad: {int(failed.sum())} of {n} integrals did not reach the tolerance "
             f"(worst error/tolerance ratio {ratio:.3g})",
             IntegrationWarning,
             stacklevel=2,
         )
-    return total.reshape(n, m), total_err.reshape(n, m)
+    return final, final_err

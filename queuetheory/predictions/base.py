@@ -29,6 +29,15 @@ value; an :class:`~queuetheory.integrate.IntegrationWarning` is emitted where it
 is not reached. Subclasses override the private batch methods with closed forms
 (the Bessel-K identities of formulas.md §9, exact sums for empirical pairs) or
 better representations (multiplicative errors, :mod:`.multiplicative`).
+
+Hooks used by other modules (the SOAP engine and the policy formulas rely on
+them; keep their semantics): ``PredictionModel._cond_cdf``,
+``_cond_cdf_strict``, ``_cond_sf``, ``_cond_sf_strict``, ``_cond_pdf``,
+``_x_kinks_batch(y) -> (n, p)``, ``_y_kinks_batch(x) -> (n, p)`` (NaN-padded);
+for multiplicative models also ``_r_atoms``, ``_r_range``, ``_r_mass``, ``_r_ppf``;
+``JointLaw.atoms_y`` (may raise :class:`ParameterError` when there are too many
+atoms to list), ``has_density_y``; :class:`~.empirical.EmpiricalJoint`'s
+``x, y, w``; :func:`._batchquad.batch_quad`; :func:`.exponential.bessel_b`.
 """
 
 from __future__ import annotations
@@ -51,6 +60,17 @@ __all__ = ["PredictionModel", "JointLaw"]
 INNER_RTOL = 1e-12
 #: Work arrays of atom sums are processed in chunks of about this many entries.
 _CHUNK = 1 << 21
+
+
+def weighted_powers(x: np.ndarray, ks: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``x^k * weight`` for every k in ``ks``: shape (len(x), len(ks)).
+
+    Exact zeros of ``weight`` (a density underflowed far in the tail) give 0 even
+    where x^k overflows, so that a convergent integral never sees ``inf * 0``.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        prod = x[:, None] ** ks[None, :] * weight[:, None]
+    return np.where(weight[:, None] == 0, 0.0, prod)
 
 
 def check_k(k: Any) -> float:
@@ -103,10 +123,52 @@ def size_partial_moment(info: _SizeInfo, k: float, x: np.ndarray, strict: bool) 
         out += cum[np.searchsorted(info.atom_values, flat, side="left" if strict else "right")]
     if info.continuous and flat.size:
         upper = np.minimum(np.maximum(flat, info.lo), info.hi)
-        val, _ = batch_quad(lambda t, i: t**k * info.pdf(t), np.full(flat.size, info.lo), upper,
+        kv = np.array([float(k)])
+        val, _ = batch_quad(lambda t, i: weighted_powers(t, kv, info.pdf(t)),
+                            np.full(flat.size, info.lo), upper,
                             np.broadcast_to(info.hints, (flat.size, info.hints.size)),
                             rtol=INNER_RTOL, tail_scale=info.scale)
         out += val[:, 0]
+    return out.reshape(x.shape)
+
+
+def size_tail_moment(info: _SizeInfo, k: float, x: np.ndarray, strict: bool) -> np.ndarray:
+    """E[X^k 1(X > x)] (``strict``: X >= x) for a real k >= 0 and an array x.
+
+    k = 0 uses the survival function. Otherwise E[X^k] - E[X^k 1(X <= x)] where
+    that difference is at least half of E[X^k]; in the far tail (where the
+    difference would cancel) the atoms above x are summed and the continuous part
+    integrated directly. ``inf`` where E[X^k] diverges.
+    """
+    x = np.asarray(x, dtype=float)
+    size = info.size
+    if k == 0:
+        out = np.asarray(size.sf(x), dtype=float)
+        if strict and info.atom_values.size:
+            out = out + np.asarray(size.pmf(x), dtype=float)
+        return out
+    total = size_moment(size, k)
+    if math.isinf(total):
+        return np.full(x.shape, math.inf)
+    flat = x.reshape(-1)
+    out = np.maximum(total - size_partial_moment(info, k, flat, strict), 0.0)
+    far = out < 0.5 * total
+    if np.any(far):
+        xf = flat[far]
+        tail = np.zeros(xf.size)
+        if info.atom_values.size:
+            terms = info.atom_probs * info.atom_values**k
+            rev = np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]])
+            tail += rev[np.searchsorted(info.atom_values, xf, side="left" if strict else "right")]
+        if info.continuous:
+            lo = np.minimum(np.maximum(xf, info.lo), info.hi)
+            kv = np.array([float(k)])
+            val, _ = batch_quad(lambda t, i: weighted_powers(t, kv, info.pdf(t)),
+                                lo, np.full(xf.size, info.hi),
+                                np.broadcast_to(info.hints, (xf.size, info.hints.size)),
+                                rtol=INNER_RTOL, tail_scale=info.scale)
+            tail += val[:, 0]
+        out[far] = tail
     return out.reshape(x.shape)
 
 
@@ -465,8 +527,7 @@ class JointLaw:
             pts = np.concatenate([pts, np.broadcast_to(info.hints, (y.size, info.hints.size))],
                                  axis=1)
             val, _ = batch_quad(
-                lambda x, i: (x[:, None] ** kv[None, :])
-                * (info.pdf(x) * cond(y[i], x))[:, None],
+                lambda x, i: weighted_powers(x, kv, info.pdf(x) * cond(y[i], x)),
                 np.full(y.size, info.lo), np.full(y.size, info.hi), pts, rtol=self.rtol,
                 tail_scale=info.scale)
             out += val.T

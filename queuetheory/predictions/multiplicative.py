@@ -49,11 +49,13 @@ from .base import (
     atom_sum,
     size_moment,
     size_partial_moment,
+    size_tail_moment,
+    weighted_powers,
 )
 
 __all__ = ["MultiplicativePrediction", "MultiplicativeJoint"]
 
-_HINT_PROBS = np.array([1e-6, 1e-3, 0.05, 0.5, 0.95, 0.999, 1 - 1e-6])
+_HINT_PROBS = np.array([1e-3, 0.05, 0.5, 0.95, 0.999])
 
 
 class MultiplicativePrediction(PredictionModel):
@@ -283,8 +285,7 @@ class MultiplicativeJoint(JointLaw):
                     yg[:, None] / r_pts[None, :],
                     np.broadcast_to(info.hints, (yg.size, info.hints.size))], axis=1)
                 val, _ = batch_quad(
-                    lambda x, i: (x[:, None] ** kv[None, :])
-                    * (info.pdf(x) * weight(yg[i], x))[:, None],
+                    lambda x, i: weighted_powers(x, kv, info.pdf(x) * weight(yg[i], x)),
                     lo[go], hi[go], pts, rtol=self.rtol, tail_scale=info.scale)
                 out[:, go] += val.T
         return out
@@ -320,19 +321,9 @@ class MultiplicativeJoint(JointLaw):
             out += w0 * np.where(y == 0, size_moment(self.size, k), 0.0)
         r, w = vals[pos], probs[pos]
         rows = max(1, _CHUNK // max(y.size, 1))
-        total = size_moment(self.size, k)
         for s in range(0, r.size, rows):
             arg = y[None, :] / r[s:s + rows, None]
-            if k == 0:
-                tail = np.asarray(self.size.sf(arg), dtype=float)
-                if strict:
-                    tail = tail + np.asarray(self.size.pmf(arg), dtype=float)
-            elif math.isinf(total):
-                tail = np.full(arg.shape, math.inf)
-            else:
-                tail = total - size_partial_moment(self._info, k, arg, not strict)
-                tail = np.maximum(tail, 0.0)
-            out += w[s:s + rows] @ tail
+            out += w[s:s + rows] @ size_tail_moment(self._info, k, arg, strict)
         return out
 
     # ------------------------------------------------------------ quantities
@@ -357,6 +348,19 @@ class MultiplicativeJoint(JointLaw):
 
     def _upper(self, ks, y, strict):
         pred = self.prediction
+        infinite = [math.isinf(size_moment(self.size, k)) for k in ks]
+        if any(infinite):
+            # E[X^k] = inf: every y has E[X^k 1(Y > y)] = inf, since Y > y for all large X
+            # (unless R = 0 almost surely, when Y = 0).
+            out = np.full((len(ks), y.size), math.inf)
+            finite = tuple(k for k, inf in zip(ks, infinite) if not inf)
+            if finite:
+                out[[j for j, inf in enumerate(infinite) if not inf]] = self._upper(
+                    finite, y, strict)
+            if pred._r_range() is None and not np.any(pred._r_atoms()[0] > 0):
+                zero = (y == 0) if strict else np.zeros(y.size, dtype=bool)
+                out[:, ~zero] = np.where(np.array(infinite)[:, None], 0.0, out[:, ~zero])
+            return out
         out = np.zeros((len(ks), y.size))
         for j, k in enumerate(ks):
             out[j] += self._atoms_tail(k, y, strict)
@@ -372,15 +376,7 @@ class MultiplicativeJoint(JointLaw):
             fin = np.isfinite(b)
             if np.any(fin):
                 for j, k in enumerate(ks):
-                    total = size_moment(self.size, k)
-                    if k == 0:
-                        t = np.asarray(self.size.sf(b[fin]), float) + np.asarray(
-                            self.size.pmf(b[fin]), float)
-                    elif math.isinf(total):
-                        t = np.full(b[fin].size, math.inf)
-                    else:
-                        t = np.maximum(total - size_partial_moment(self._info, k, b[fin], True),
-                                       0.0)
+                    t = size_tail_moment(self._info, k, b[fin], True)
                     tmp = np.zeros(yp.size)
                     tmp[fin] = mass * t
                     out[j, pos] += tmp

@@ -262,8 +262,10 @@ def run_kernel(ct, cx, edges, cseg, cnseg, seq0, pf, pk, pn, seg, free, heap, gr
         Global index of the chunk's first job.
     pf, pk, pn, seg, free, heap, grp, grate : slot arrays (see module doc).
     ist, fst, par : state and parameters (indices ``I_*``, ``F_*``, ``P_*``).
-    bstat : float64 (nb, 3)
-        Per batch: sum of response times, sum of slowdowns, count.
+    bstat : float64 (nb, 5)
+        Per batch (jobs in order of arrival): sum of response times, sum of
+        slowdowns, count, sum of the work found in the system at arrival, sum
+        of sizes (the last two are control variates with known means).
     kstat : float64 (nbk, 3)
         The same per size bucket.
     rec : float64
@@ -431,6 +433,13 @@ def run_kernel(ct, cx, edges, cseg, cnseg, seq0, pf, pk, pn, seg, free, heap, gr
             N += 1
             if N > maxn:
                 maxn = N
+            if seq >= warmup and seq < n_total:
+                # controls: work found at arrival (PASTA) and own size, per batch
+                bi = (seq - warmup) // bsize
+                if bi >= nb:
+                    bi = nb - 1
+                bstat[bi, 3] += W
+                bstat[bi, 4] += x
             W += x
             if seq == warmup:
                 tw = t
@@ -597,11 +606,82 @@ def run_kernel(ct, cx, edges, cseg, cnseg, seq0, pf, pk, pn, seg, free, heap, gr
     return status
 
 
+# errors found by prepare_chunk
+SEG_OK = 0
+SEG_FIRST_START = 1
+SEG_GAP = 2
+SEG_INVALID = 3
+SEG_PADDING = 4
+SEG_SHORT = 5
+
+
+def prepare_chunk(start, end, level, value, slope, sign, sign0, x, cseg, cnseg):
+    """Check the rank segments of a chunk of jobs and pack them for :func:`run_kernel`.
+
+    ``start`` ... ``slope`` are the (n, m) arrays of a PiecewiseRank; padding
+    segments have ``start = inf`` and must come last. ``sign`` (n, m) holds the
+    tie-break sign of each segment, or has no rows, in which case ``sign0``
+    is used. Writes ``cseg`` (n, m, N_SEG) and ``cnseg`` (n,), with value and
+    slope set to 0 on non-preemptible (level -inf) segments.
+
+    Returns
+    -------
+    (code, j, k)
+        ``SEG_OK`` or the first error found, at job ``j``, segment ``k``.
+    """
+    n = start.shape[0]
+    m = start.shape[1]
+    has_sign = sign.shape[0] > 0
+    for j in range(n):
+        cnt = 0
+        reach = -INF
+        prev = 0.0
+        for k in range(m):
+            st = start[j, k]
+            if st == INF:
+                break
+            if k == 0:
+                if st != 0.0:
+                    return SEG_FIRST_START, j, k
+            elif st != prev:
+                return SEG_GAP, j, k
+            en = end[j, k]
+            lv = level[j, k]
+            va = value[j, k]
+            sl = slope[j, k]
+            if not (en >= st) or lv != lv or va != va or not (abs(sl) < INF):
+                return SEG_INVALID, j, k
+            if en > st and en > reach:
+                reach = en
+            cseg[j, k, S_START] = st
+            cseg[j, k, S_END] = en
+            cseg[j, k, S_LEVEL] = lv
+            if lv == -INF:
+                cseg[j, k, S_VALUE] = 0.0
+                cseg[j, k, S_SLOPE] = 0.0
+            else:
+                cseg[j, k, S_VALUE] = va
+                cseg[j, k, S_SLOPE] = sl
+            cseg[j, k, S_SIGN] = sign[j, k] if has_sign else sign0
+            prev = en
+            cnt += 1
+        for k in range(cnt, m):
+            if start[j, k] != INF:
+                return SEG_PADDING, j, k
+        if cnt == 0 or reach < x[j]:
+            return SEG_SHORT, j, 0
+        cnseg[j] = cnt
+    return SEG_OK, 0, 0
+
+
 _JITTED = None
 
 
 def jitted_kernel():
-    """:func:`run_kernel` compiled by numba (cached on disk); raises ImportError without numba."""
+    """(:func:`run_kernel`, :func:`prepare_chunk`) compiled by numba (cached on disk).
+
+    Raises ImportError without numba.
+    """
     global _JITTED
     if _JITTED is None:
         import numba
@@ -609,5 +689,6 @@ def jitted_kernel():
 
         for fn in _HELPERS:
             _register(fn)
-        _JITTED = numba.njit(cache=True, nogil=True)(run_kernel)
+        _JITTED = (numba.njit(cache=True, nogil=True)(run_kernel),
+                   numba.njit(cache=True, nogil=True)(prepare_chunk))
     return _JITTED

@@ -3,9 +3,13 @@ r"""Formula versus simulation: :func:`crosscheck`.
 Every analytic value in queuetheory can be checked against an honest
 simulation of the same :class:`~queuetheory.Policy` object (formulas.md §10.8):
 the formula (closed form or SOAP engine, with its numerical error estimate)
-and the simulated mean (with a batch-means confidence interval, 99.9% by
-default) agree when the formula lies inside the interval widened on each side
-by the formula's error estimate.
+and the simulated mean (with a confidence interval, 99.9% by default) agree
+when the formula lies inside the interval widened on each side by the
+formula's error estimate. By default the simulated mean is the control-variate
+estimate of :func:`~queuetheory.simulate` (batch means regressed on the work
+found at arrival and the job size, whose means are known exactly), whose
+interval is typically 2–8 times narrower than the plain batch-means interval,
+so the check separates policies whose means differ by a fraction of a percent.
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ class CrossCheckResult:
     formula_error : float
         Its numerical error estimate.
     simulated : float
-        Simulated mean response time.
+        Simulated mean response time (control-variate estimate unless
+        ``estimator == "batch means"``).
     interval : tuple of float
         Confidence interval of the simulated mean at ``level``.
+    estimator : str
+        ``"control variates"``, ``"batch means"`` or ``"replications"``.
     level : float
         Confidence level.
     agree : bool
@@ -57,6 +64,7 @@ class CrossCheckResult:
     simulated: float
     interval: tuple[float, float]
     level: float
+    estimator: str
     agree: bool
     simulation: SimulationResult
     estimate: Estimate
@@ -81,13 +89,14 @@ class CrossCheckResult:
         verdict = "agree" if self.agree else "DISAGREE"
         return (f"{self.policy} on {self.workload}: formula {self.formula:.8g} "
                 f"± {self.formula_error:.2g}, simulation {self.simulated:.8g} "
-                f"[{low:.8g}, {high:.8g}] ({100 * self.level:g}%, {self.simulation.jobs} jobs): "
+                f"[{low:.8g}, {high:.8g}] ({100 * self.level:g}%, {self.estimator}, "
+                f"{self.simulation.jobs} jobs): "
                 f"{verdict} (rel. diff {self.relative_difference:+.3%})")
 
 
 def crosscheck(policy: Policy, workload: Workload, *, jobs: int = 400_000, seed: Any = 0,
                level: float = 0.999, method: str = "auto", rtol: float = 1e-8,
-               **simulate_kwargs: Any) -> CrossCheckResult:
+               control_variates: bool = True, **simulate_kwargs: Any) -> CrossCheckResult:
     """Compare ``policy.evaluate(workload)`` with a simulation of the same policy.
 
     Parameters
@@ -103,6 +112,9 @@ def crosscheck(policy: Policy, workload: Workload, *, jobs: int = 400_000, seed:
         Which formula to check (see :meth:`Policy.evaluate`).
     rtol : float
         Relative accuracy requested from the formula.
+    control_variates : bool
+        Compare with the control-variate estimate and interval when available
+        (E[S²] < ∞); otherwise with the plain batch-means (or replications) ones.
     **simulate_kwargs
         Passed on to :func:`simulate` (``warmup``, ``batches``, ``engine``...).
 
@@ -112,7 +124,11 @@ def crosscheck(policy: Policy, workload: Workload, *, jobs: int = 400_000, seed:
     """
     est = policy.evaluate(workload, method=method, rtol=rtol)
     sim = simulate(policy, workload, jobs=jobs, seed=seed, level=level, **simulate_kwargs)
-    low, high = sim.confidence_interval
+    if control_variates and sim.controlled_interval is not None:
+        mean, (low, high), estimator = (sim.controlled_mean_response_time,
+                                        sim.controlled_interval, "control variates")
+    else:
+        mean, (low, high), estimator = sim.mean_response_time, sim.confidence_interval, sim.method
     value, err = float(est.value), abs(float(est.error))
     # an infinite formula value or error estimate cannot be confirmed by a finite simulation
     agree = bool(math.isfinite(value) and math.isfinite(err) and low - err <= value <= high + err)
@@ -121,9 +137,10 @@ def crosscheck(policy: Policy, workload: Workload, *, jobs: int = 400_000, seed:
         workload=repr(workload),
         formula=value,
         formula_error=err,
-        simulated=sim.mean_response_time,
+        simulated=mean,
         interval=(low, high),
         level=sim.level,
+        estimator=estimator,
         agree=agree,
         simulation=sim,
         estimate=est,

@@ -136,6 +136,16 @@ class SimulationResult:
         Largest number of jobs present at once.
     batch_means : ndarray
         The batch (or replication) means behind the interval.
+    controlled_mean_response_time : float or None
+        Control-variate estimate of E[T] (see :func:`queuetheory.simulate`):
+        the batch means regressed on the batch means of two controls with known
+        expectations, the work found in the system at arrival (E = λE[S²]/(2(1−ρ))
+        by PASTA, for every work-conserving policy) and the job's size (E[S]).
+        None for traces, for E[S²] = ∞ and for ρ >= 1.
+    controlled_interval : tuple of float or None
+        Its confidence interval at ``level`` (Student t with ``batches − 3``
+        degrees of freedom; Lavenberg & Welch 1981), usually 2–8 times narrower
+        than :attr:`confidence_interval`.
     """
 
     policy: str
@@ -163,6 +173,8 @@ class SimulationResult:
     elapsed: float
     max_in_system: int
     batch_means: np.ndarray = field(repr=False)
+    controlled_mean_response_time: float | None = None
+    controlled_interval: tuple[float, float] | None = None
 
     @property
     def half_width(self) -> float:
@@ -204,6 +216,10 @@ class SimulationResult:
             f"  E[N] = {self.mean_number_in_system:.6g}, E[W] = {self.mean_work_in_system:.6g}, "
             f"utilization {self.utilization:.4f}",
         ]
+        if self.controlled_interval is not None:
+            cl, ch = self.controlled_interval
+            lines.insert(3, f"  E[T]   = {self.controlled_mean_response_time:.6g}  {pct} CI "
+                            f"[{cl:.6g}, {ch:.6g}] (control variates)")
         if self.stable is False:
             lines.append("  WARNING: load >= 1, no steady state")
         return "\n".join(lines)

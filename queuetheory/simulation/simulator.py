@@ -38,7 +38,15 @@ in order of arrival, into ``batches`` consecutive batches of equal size; the
 interval is the Student-t interval of the batch means (non-overlapping batch
 means; Law & Kelton, *Simulation Modeling and Analysis*, §9.5.3). With
 ``replications=R`` it is instead the t interval of ``R`` independent runs
-(each with its own warm-up). Arrivals continue after the last counted job
+(each with its own warm-up). In addition, when E[S²] < ∞ and ρ < 1, a
+control-variate estimate (``controlled_mean_response_time`` and
+``controlled_interval``) regresses the batch means on the batch means of the
+work found in the system at arrival, whose expectation is λE[S²]/(2(1−ρ)) for
+every work-conserving policy (PASTA), and of the job sizes (expectation E[S]);
+the interval is the Lavenberg–Welch t interval with ``batches − 3`` degrees of
+freedom (Lavenberg & Welch, Management Science 27, 1981). It is typically 2–8
+times narrower; for FCFS, where T = (work found) + (own size) on every sample
+path, it is exact up to rounding. Arrivals continue after the last counted job
 until every counted job has left, so the last jobs see a steady-state future.
 
 The event loop (:mod:`queuetheory.simulation._kernel`) is compiled with numba
@@ -85,7 +93,8 @@ def numba_available() -> bool:
 
 
 def _kernel_for(engine: str):
-    return K.run_kernel if engine == "python" else K.jitted_kernel()
+    """(run_kernel, prepare_chunk) for the engine."""
+    return (K.run_kernel, K.prepare_chunk) if engine == "python" else K.jitted_kernel()
 
 
 def _resolve_engine(engine: str) -> str:
@@ -102,8 +111,9 @@ def _resolve_engine(engine: str) -> str:
 class _RankBuilder:
     """Turns sizes and predictions into the kernel's segment arrays, with checks."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: Policy, prepare):
         self.policy = policy
+        self.prepare = prepare
         self.ps = bool(getattr(policy, "processor_sharing", False))
         hook = getattr(policy, "tie_break_for_level", None)
         self.hook = hook if callable(hook) else None
@@ -135,68 +145,27 @@ class _RankBuilder:
             raise RankFunctionError(
                 f"the rank function of {name} failed: {type(exc).__name__}: {exc}") from exc
         try:
-            start, end, level, value, slope = (
-                np.asarray(a, dtype=float) for a in (r.start, r.end, r.level, r.value, r.slope))
+            arrays = [np.asarray(a, dtype=float) for a in (r.start, r.end, r.level, r.value,
+                                                           r.slope)]
         except Exception as exc:
             raise RankFunctionError(
                 f"{name}.rank_segments must return a PiecewiseRank (got {type(r).__name__})"
             ) from exc
-        if start.ndim == 1:
-            start, end, level, value, slope = (a[:, None] for a in (start, end, level, value,
-                                                                     slope))
-        shape = start.shape
-        if len(shape) != 2 or shape[0] != n or any(a.shape != shape for a in
-                                                   (end, level, value, slope)):
+        if arrays[0].ndim == 1:
+            arrays = [a[:, None] for a in arrays]
+        shape = arrays[0].shape
+        if len(shape) != 2 or shape[0] != n or shape[1] == 0 or any(a.shape != shape
+                                                                   for a in arrays):
             raise RankFunctionError(
-                f"{name}.rank_segments returned arrays of shapes "
-                f"{[a.shape for a in (start, end, level, value, slope)]} for {n} jobs; "
-                f"expected ({n}, m) each")
-        real = start < np.inf
-        nseg = real.sum(axis=1)
-        if not np.all(real[:, 0]):
-            raise RankFunctionError(f"{name}: every job needs at least one rank segment")
-        if not np.all(real[:, :-1] | ~real[:, 1:]):
-            raise RankFunctionError(f"{name}: padding segments (start = inf) must come last")
-        if np.any(start[:, 0] != 0.0):
-            j = int(np.argmax(start[:, 0] != 0.0))
-            raise RankFunctionError(
-                f"{name}: the first rank segment must start at age 0 (job with descriptor "
-                f"{np.asarray(d)[j]!r} starts at {start[j, 0]!r})")
-        bad = real & (np.isnan(end) | (end < start) | np.isnan(level) | np.isnan(value)
-                      | np.isnan(slope) | np.isinf(slope))
-        if np.any(bad):
-            j, k = (int(v[0]) for v in np.nonzero(bad))
-            raise RankFunctionError(
-                f"{name}: invalid rank segment for size {x[j]!r}, prediction {y[j]!r}: "
-                f"(start, end, level, value, slope) = "
-                f"{(start[j, k], end[j, k], level[j, k], value[j, k], slope[j, k])!r} "
-                f"(need start <= end, no NaN, finite slope)")
-        if shape[1] > 1:
-            gap = real[:, 1:] & (start[:, 1:] != end[:, :-1])
-            if np.any(gap):
-                j, k = (int(v[0]) for v in np.nonzero(gap))
-                raise RankFunctionError(
-                    f"{name}: rank segments must be contiguous (segment {k} of the job of size "
-                    f"{x[j]!r} ends at {end[j, k]!r} but the next starts at {start[j, k + 1]!r})")
-        # ages [0, x) must be covered by interval (non-point) segments
-        interval = real & (end > start)
-        reach = np.where(interval, end, -np.inf).max(axis=1)
-        if np.any(reach < x):
-            j = int(np.argmax(reach < x))
-            raise RankFunctionError(
-                f"{name}: the rank of the job of size {x[j]!r} is defined only up to age "
-                f"{reach[j]!r}")
-        seg = np.empty(shape + (K.N_SEG,))
-        seg[..., K.S_START] = start
-        seg[..., K.S_END] = end
-        seg[..., K.S_LEVEL] = level
-        seg[..., K.S_VALUE] = np.where(level == -np.inf, 0.0, value)
-        seg[..., K.S_SLOPE] = np.where(level == -np.inf, 0.0, slope)
+                f"{name}.rank_segments returned arrays of shapes {[a.shape for a in arrays]} "
+                f"for {n} jobs; expected ({n}, m) each with m >= 1")
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        start, end, level, value, slope = arrays
         if self.hook is None:
-            seg[..., K.S_SIGN] = self.default_sign
+            sign = np.zeros((0, 0))
         else:
             sign = np.full(shape, self.default_sign)
-            for lev in np.unique(level[real]):
+            for lev in np.unique(level[start < np.inf]):
                 key = float(lev)
                 if key not in self._level_signs:
                     try:
@@ -206,8 +175,34 @@ class _RankBuilder:
                             f"{name}.tie_break_for_level({key!r}) failed: {exc}") from exc
                     self._level_signs[key] = self._sign(rule, f"tie_break_for_level({key!r})")
                 sign[level == lev] = self._level_signs[key]
-            seg[..., K.S_SIGN] = sign
-        return np.ascontiguousarray(seg), nseg.astype(np.int64)
+        seg = np.empty(shape + (K.N_SEG,))
+        nseg = np.empty(n, dtype=np.int64)
+        code, j, k = self.prepare(start, end, level, value, slope, sign, self.default_sign,
+                                  np.ascontiguousarray(x, dtype=float), seg, nseg)
+        if code != K.SEG_OK:
+            self._raise(code, int(j), int(k), arrays, x, y)
+        return seg, nseg
+
+    def _raise(self, code: int, j: int, k: int, arrays: list[np.ndarray], x: np.ndarray,
+               y: np.ndarray) -> None:
+        name = self.policy.name
+        start, end, level, value, slope = (a[j] for a in arrays)
+        job = f"the job of size {x[j]!r} and prediction {y[j]!r}"
+        if code == K.SEG_FIRST_START:
+            msg = f"the first rank segment must start at age 0 ({job} starts at {start[0]!r})"
+        elif code == K.SEG_GAP:
+            msg = (f"rank segments must be contiguous (segment {k - 1} of {job} ends at "
+                   f"{end[k - 1]!r} but the next starts at {start[k]!r})")
+        elif code == K.SEG_INVALID:
+            msg = (f"invalid rank segment {k} of {job}: (start, end, level, value, slope) = "
+                   f"{(start[k], end[k], level[k], value[k], slope[k])!r} (need start <= end, "
+                   f"no NaN, finite slope)")
+        elif code == K.SEG_PADDING:
+            msg = f"padding segments (start = inf) must come last ({job})"
+        else:
+            reach = max([e for s_, e in zip(start, end) if e > s_], default=-np.inf)
+            msg = f"the rank of {job} is defined only up to age {reach!r}"
+        raise RankFunctionError(f"{name}: {msg}")
 
 
 # ------------------------------------------------------------------ sources of arrivals
@@ -318,11 +313,12 @@ class _State:
 
 def _run_once(policy: Policy, chunks: Iterator, *, n_total: int, warmup: int, batches: int,
               edges: np.ndarray, extra: int, records: bool, kernel, progress: Any) -> _Raw:
-    builder = _RankBuilder(policy)
+    kernel, prepare = kernel
+    builder = _RankBuilder(policy, prepare)
     n_meas = n_total - warmup
     bsize = n_meas // batches
     nbk = edges.size + 1
-    bstat = np.zeros((batches, 3))
+    bstat = np.zeros((batches, 5))
     kstat = np.zeros((nbk, 3))
     par = np.zeros(K.N_PAR, dtype=np.int64)
     par[K.P_N] = n_total
@@ -394,6 +390,43 @@ def _t_interval(means: np.ndarray, center: float, level: float) -> tuple[float, 
     sd = float(np.std(means, ddof=1))
     half = float(stats.t.ppf(0.5 + level / 2, b - 1)) * sd / math.sqrt(b)
     return (center - half, center + half)
+
+
+#: Relative floor of the control-variate half-width: when the controls explain the response
+#: times exactly (FCFS: T = work found at arrival + own size), the residual variance is pure
+#: floating-point rounding.
+_CV_FLOOR = 1e-9
+
+
+def _controlled(y: np.ndarray, c: np.ndarray, mu: np.ndarray,
+                level: float) -> tuple[float, tuple[float, float]] | None:
+    """Control-variate estimate of E[y] and its t interval (Lavenberg & Welch 1981).
+
+    ``y`` (B,) are batch means, ``c`` (B, q) the batch means of controls with
+    known expectations ``mu``. The estimate is the intercept of the least-squares
+    fit of ``y`` on ``c - mu``; its variance is the residual variance (B - q - 1
+    degrees of freedom) times the (0, 0) entry of (XᵀX)⁻¹.
+    """
+    from scipy import stats
+
+    b, q = c.shape
+    if b < q + 3:
+        return None
+    x = np.column_stack([np.ones(b), c - mu])
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ coef
+    dof = b - q - 1
+    s2 = float(resid @ resid) / dof
+    try:
+        v00 = float(np.linalg.inv(x.T @ x)[0, 0])
+    except np.linalg.LinAlgError:
+        return None
+    if not (math.isfinite(v00) and v00 > 0):
+        return None
+    est = float(coef[0])
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * math.sqrt(s2 * v00)
+    half = max(half, _CV_FLOOR * abs(est))
+    return est, (est - half, est + half)
 
 
 def _bucket_summary(edges: np.ndarray, kstat: np.ndarray) -> SizeBuckets:
@@ -534,6 +567,11 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
         warns.append(msg)
     edges = _edges(size_buckets, lambda q: workload.size.ppf(q))
     root = _root_seed(seed)
+    controls = None
+    if stable:
+        m2 = float(workload.size.moment(2))
+        if math.isfinite(m2):
+            controls = np.array([rate * m2 / (2.0 * (1.0 - rho)), workload.mean_size])
     extra = jobs if stable else 0
     kernel = _kernel_for(eng)
     t0 = time.perf_counter()
@@ -549,7 +587,7 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
                 bar.close()
         elapsed = time.perf_counter() - t0
         return _summarize(policy, repr(workload), [raw], warmup, root, level, "batch means",
-                          edges, stable, warns, eng, elapsed)
+                          edges, stable, warns, eng, elapsed, controls)
     reps = check_positive_integer("replications", replications)
     if reps < 2:
         raise ParameterError(f"replications must be >= 2 (got {reps})")
@@ -568,7 +606,7 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
             bar.close()
     elapsed = time.perf_counter() - t0
     return _summarize(policy, repr(workload), raws, warmup, root, level, "replications", edges,
-                      stable, warns, eng, elapsed)
+                      stable, warns, eng, elapsed, controls)
 
 
 def simulate_trace(policy: Policy, arrivals: Any, sizes: Any, predictions: Any = None, *,
@@ -665,7 +703,7 @@ def _edges(size_buckets: Any, quantile) -> np.ndarray:
 def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
                root: np.random.SeedSequence | None, level: float, method: str,
                edges: np.ndarray, stable: bool | None, warns: list[str], engine: str,
-               elapsed: float) -> SimulationResult:
+               elapsed: float, controls: np.ndarray | None = None) -> SimulationResult:
     if method == "batch means":
         bstat = raws[0].bstat
     else:
@@ -677,6 +715,9 @@ def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
     bm_t = bstat[:, 0] / bstat[:, 2]
     bm_s = bstat[:, 1] / bstat[:, 2]
     kstat = sum(r.kstat for r in raws)
+    cv = None
+    if controls is not None:
+        cv = _controlled(bm_t, bstat[:, 3:5] / bstat[:, 2:3], controls, level)
     window = sum(r.window for r in raws)
     return SimulationResult(
         policy=policy.name,
@@ -704,4 +745,6 @@ def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
         elapsed=elapsed,
         max_in_system=max(r.max_n for r in raws),
         batch_means=bm_t,
+        controlled_mean_response_time=None if cv is None else cv[0],
+        controlled_interval=None if cv is None else cv[1],
     )

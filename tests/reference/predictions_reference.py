@@ -2,7 +2,7 @@
 
 Run ``python tests/reference/predictions_reference.py`` to regenerate the
 ``REFERENCE`` dictionary stored in ``tests/test_predictions.py`` (paste the
-printed dictionary there). Takes about a minute.
+printed dictionary there). Takes a few minutes.
 
 Independence: nothing here imports queuetheory. Every joint quantity is
 computed from its *definition* as an integral over the size x of the
@@ -219,8 +219,10 @@ def main() -> None:
                                                sqrt_sub=shape == "0.5")
     print("REFERENCE = {")
     for key, vals in ref.items():
-        body = ", ".join(f"{k!r}: {mp.nstr(v, 20)!r}" for k, v in vals.items())
-        print(f"    {key!r}: {{{body}}},")
+        print(f"    {key!r}: {{")
+        for k, v in vals.items():
+            print(f"        {k!r}: {mp.nstr(v, 20)!r},")
+        print("    },")
     print("}")
 
 
