@@ -277,8 +277,38 @@ def _gk_rule(f, lo, hi, tail, own, c, scale):
     return result, err
 
 
+@dataclass
+class _Panels:
+    """Final subdivision of a batched quadrature: panels [lo, hi] (in t for tail panels,
+    where x = c + L t/(1 − t)), their owners, and per owner c and L."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    tail: np.ndarray
+    own: np.ndarray
+    c: np.ndarray
+    scale: np.ndarray
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """x at the 21 Kronrod nodes of every panel and dx/ds (s the local coordinate)."""
+        from .integrate import _NODES
+
+        half = 0.5 * (self.hi - self.lo)
+        t = 0.5 * (self.hi + self.lo)[:, None] + half[:, None] * _NODES[None, :]
+        x = t.copy()
+        jac = np.broadcast_to(half[:, None], t.shape).copy()
+        if np.any(self.tail):
+            tt = t[self.tail]
+            om = 1.0 - tt
+            sc = self.scale[self.own[self.tail]][:, None]
+            with np.errstate(over="ignore", divide="ignore"):
+                x[self.tail] = self.c[self.own[self.tail]][:, None] + sc * tt / om
+                jac[self.tail] = half[self.tail][:, None] * sc / om**2
+        return x, jac
+
+
 def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
-           ratio=4.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           ratio=4.0, panels=False):
     """Integrate ``f(x, owner)`` over [a_i, b_i] for every owner i adaptively.
 
     ``points`` (n, k) are per-owner breakpoints (NaN ignored); b may be +inf (a
@@ -323,6 +353,10 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     if lo.size == 0:
         probe = np.asarray(f(a[:1], np.zeros(1, int)), float).reshape(1, -1)
         z = np.zeros((n, probe.shape[1]))
+        if panels:
+            e = np.empty(0)
+            return z, z.copy(), np.ones(n, bool), _Panels(e, e, e.astype(bool),
+                                                          e.astype(int), last, scale)
         return z, z.copy(), np.ones(n, bool)
     res, err = _gk_rule(f, lo, hi, tail, own, last, scale)
     m = res.shape[1]
@@ -369,7 +403,181 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
         lo, hi = np.concatenate([lo[stay], nlo]), np.concatenate([hi[stay], nhi])
         tail, own = np.concatenate([tail[stay], ntail]), np.concatenate([own[stay], nown])
         res, err = np.concatenate([res[stay], r2]), np.concatenate([err[stay], e2])
+    if panels:
+        return per_owner(res), per_owner(err), ~failed, _Panels(lo, hi, tail, own, last, scale)
     return per_owner(res), per_owner(err), ~failed
+
+
+def _legendre_matrix(s: np.ndarray, deg: int) -> np.ndarray:
+    """P_0..P_deg at points s, shape (len(s), deg + 1)."""
+    s = np.asarray(s, float)
+    P = np.empty((s.size, deg + 1))
+    P[:, 0] = 1.0
+    if deg >= 1:
+        P[:, 1] = s
+    for n in range(1, deg):
+        P[:, n + 1] = ((2 * n + 1) * s * P[:, n] - n * P[:, n - 1]) / (n + 1)
+    return P
+
+
+def _legendre_setup():
+    from .integrate import _NODES
+
+    V = _legendre_matrix(_NODES, 20)
+    return np.linalg.inv(V)
+
+
+_LEG_INV = _legendre_setup()
+
+
+def _legendre_antiderivative(c: np.ndarray) -> np.ndarray:
+    """Coefficients of ∫_{-1}^s Σ c_n P_n for c (..., 21): shape (..., 22)."""
+    deg = c.shape[-1] - 1
+    a = np.zeros(c.shape[:-1] + (deg + 2,))
+    a[..., 0] += c[..., 0]
+    a[..., 1] += c[..., 0]
+    for n in range(1, deg + 1):
+        a[..., n + 1] += c[..., n] / (2 * n + 1)
+        a[..., n - 1] -= c[..., n] / (2 * n + 1)
+    return a
+
+
+class _Cum:
+    """Cumulative integrals of m integrands per owner, at any point, from a final subdivision.
+
+    On each panel the integrand times dx/ds is interpolated by a Legendre series of
+    degree 20 at the 21 Kronrod nodes and integrated exactly; ``left(j, t)`` is
+    ∫ from the owner's lower limit to t, ``right(j, t)`` ∫ from t to its upper limit
+    (no cancellation in either). Accuracy: that of the panels' Gauss–Kronrod rule.
+    """
+
+    def __init__(self, pan: _Panels, G: np.ndarray, n_owner: int) -> None:
+        order = np.lexsort((pan.lo, pan.tail, pan.own))
+        self.lo, self.hi = pan.lo[order], pan.hi[order]
+        self.tail, self.own = pan.tail[order], pan.own[order]
+        self.c, self.scale = pan.c, pan.scale
+        G = G[order]
+        coef = np.einsum("nj,pjm->pmn", _LEG_INV, G)
+        self.anti = _legendre_antiderivative(coef)  # (P, m, 22)
+        full = self.anti.sum(axis=2)  # value at s = 1 (P_n(1) = 1)
+        self.full = full
+        P = self.lo.size
+        counts = np.bincount(self.own, minlength=n_owner)
+        self.start = np.concatenate([[0], np.cumsum(counts)])[:-1]
+        self.count = counts
+        cs = np.cumsum(full, axis=0)
+        cs0 = np.vstack([np.zeros((1, full.shape[1])), cs])
+        own_start = self.start[self.own]
+        own_end = own_start + counts[self.own]
+        self.cumL = cs0[np.arange(P)] - cs0[own_start]
+        self.cumR = cs0[own_end] - cs0[np.arange(P) + 1]
+        self.total = np.zeros((n_owner, full.shape[1]))
+        np.add.at(self.total, self.own, full)
+        xlo = self.lo.copy()
+        if np.any(self.tail):
+            om = 1.0 - self.lo[self.tail]
+            xlo[self.tail] = (self.c[self.own[self.tail]]
+                              + self.scale[self.own[self.tail]] * self.lo[self.tail] / om)
+        self.xlo = xlo
+
+    def _locate(self, j: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo = self.start[j].copy()
+        hi = lo + self.count[j] - 1
+        # binary search: last panel of owner j with xlo <= t
+        while True:
+            act = hi > lo
+            if not np.any(act):
+                break
+            mid = (lo + hi + 1) // 2
+            go = act & (self.xlo[np.minimum(mid, self.xlo.size - 1)] <= t)
+            lo = np.where(go, mid, lo)
+            hi = np.where(act & ~go, mid - 1, hi)
+        p = lo
+        tail = self.tail[p]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = t - self.c[self.own[p]]
+            tt = np.where(np.isinf(t), 1.0, d / (d + self.scale[self.own[p]]))
+            u = np.where(tail, tt, t)
+            s = (2 * u - self.lo[p] - self.hi[p]) / (self.hi[p] - self.lo[p])
+        s = np.clip(np.nan_to_num(s, nan=-1.0), -1.0, 1.0)
+        return p, s
+
+    def left_right(self, j: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(∫_a^t, ∫_t^b) for owners j at points t, each (len(t), m)."""
+        j = np.asarray(j, np.int64)
+        t = np.asarray(t, float)
+        empty = self.count[j] == 0
+        jj = np.where(empty, 0, j)
+        if self.lo.size == 0:
+            z = np.zeros((t.size, self.total.shape[1]))
+            return z, z.copy()
+        p, s = self._locate(jj, t)
+        Pm = _legendre_matrix(s, self.anti.shape[2] - 1)
+        part = np.einsum("pmn,pn->pm", self.anti[p], Pm)
+        left = self.cumL[p] + part
+        right = self.cumR[p] + (self.full[p] - part)
+        left[empty] = 0.0
+        right[empty] = 0.0
+        return left, right
+
+
+def _build_cum(weight, a, b, pts, *, scale, rtol) -> _Cum:
+    """Cumulative moments ∫ x^k w_j(x) dx (k = 0, 1, 2) of weights ``weight(x, j)``."""
+    def f(x, j):
+        w = weight(x, j)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.column_stack([w, w * x, w * x * x])
+        return np.where(w[:, None] > 0, out, 0.0)
+
+    n = np.asarray(a).size
+    _, _, _, pan = _bquad(f, a, b, pts, rtol=rtol, atol=1e-300, tail_scale=scale, limit=4000,
+                          panels=True)
+    x, jac = pan.nodes()
+    own = np.repeat(pan.own, 21)
+    big = ~np.isfinite(x)
+    G = f(np.where(big, 0.0, x).ravel(), own).reshape(x.shape + (3,))
+    with np.errstate(invalid="ignore", over="ignore"):
+        G = G * jac[:, :, None]
+    G[big] = 0.0
+    G[~np.isfinite(G)] = 0.0
+    return _Cum(pan, G, n)
+
+
+def _cum_phi(cum: _Cum, j: np.ndarray, g: _Geometry, drop_q: bool = False) -> np.ndarray:
+    """∫ w_j(x) φ(x; g) dx for the weights of ``cum`` (moments x^0, x^1, x^2), (n, 3).
+
+    φ = (min(x, c), X^old_0, Σ_i (X^old_i)²) is a piecewise polynomial in x, so the
+    integral is a combination of cumulative moments at its kinks.
+    """
+    n = j.size
+    out = np.zeros((n, 3))
+    Lc, Rc = cum.left_right(j, g.c_new)
+    out[:, 0] = Lc[:, 1] + np.where(np.isfinite(g.c_new), g.c_new * Rc[:, 0], 0.0)
+    c0 = np.where(g.has0, g.c[:, 0], 0.0)
+    L0, R0 = cum.left_right(j, c0)
+    out[:, 1] = np.where(g.has0, L0[:, 1] + np.where(np.isfinite(c0), c0 * R0[:, 0], 0.0), 0.0)
+    if drop_q:
+        return out
+    q = np.zeros(n)
+    for i in range(g.b.shape[1]):
+        b, c = g.b[:, i], g.c[:, i]
+        ok = np.isfinite(b)
+        if not np.any(ok):
+            continue
+        bb = np.where(ok, b, 0.0)
+        Lb, Rb = cum.left_right(j, bb)
+        Lcc, Rcc = cum.left_right(j, np.where(ok, c, 0.0))
+        fin = np.isfinite(c)
+        # ∫_b^c (x − b)² w: from the right-hand sums when b is in the upper part
+        use_r = Rb[:, 0] < Lb[:, 0]
+        D = np.where(use_r[:, None], Rb - np.where(fin[:, None], Rcc, 0.0),
+                     np.where(fin[:, None], Lcc, Lb + Rb) - Lb)
+        mid = D[:, 2] - 2 * bb * D[:, 1] + bb * bb * D[:, 0]
+        length = np.where(fin, c - bb, 0.0)
+        beyond = np.where(fin, length * length * Rcc[:, 0], 0.0)
+        q += np.where(ok, np.maximum(mid, 0.0) + beyond, 0.0)
+    out[:, 2] = q
+    return out
 
 
 # =====================================================================================
@@ -390,6 +598,11 @@ class _Geometry:
     c: np.ndarray
     has0: np.ndarray
     sig: np.ndarray
+    sig_new: np.ndarray
+
+    def take(self, idx) -> _Geometry:
+        return _Geometry(self.c_new[idx], self.b[idx], self.c[idx], self.has0[idx],
+                         self.sig[idx], self.sig_new[idx])
 
     def kinks(self) -> np.ndarray:
         """All finite ages where the per-job quantities are not smooth in the size, (P, ·)."""
@@ -464,7 +677,7 @@ def _geometry(S: _Segs, L: np.ndarray, V: np.ndarray) -> _Geometry:
     feats.extend(list((last * (1 + np.arange(m))).T))
     feats.extend(list((kind_lo * 3 + kind_hi).T))
     sig = _signature_hash(feats)
-    return _Geometry(c_new, b, c, has0, sig)
+    return _Geometry(c_new, b, c, has0, sig, _signature_hash([idx_new, kind_new]))
 
 
 def _phi(x: np.ndarray, g: _Geometry) -> np.ndarray:
@@ -484,8 +697,10 @@ def _phi(x: np.ndarray, g: _Geometry) -> np.ndarray:
     return np.column_stack([n_new, o0, q])
 
 
-def _phi_position(x: np.ndarray, g: _Geometry) -> np.ndarray:
+def _phi_position(x: np.ndarray, g: _Geometry, new_only: bool = False) -> np.ndarray:
     """Which polynomial piece of _phi the size x falls in (for signatures), (P,)."""
+    if new_only:
+        return _signature_hash([x < g.c_new])
     feats = [x < g.c_new, np.where(g.has0, x < g.c[:, 0], False)]
     feats.extend(list((x[:, None] > g.b).T))
     feats.extend(list((x[:, None] >= g.c).T))
@@ -611,8 +826,7 @@ def _wmul(w: np.ndarray, ph: np.ndarray) -> np.ndarray:
 
 def _rows_phi(x: np.ndarray, g: _Geometry, rows: np.ndarray) -> np.ndarray:
     """_phi for sizes ``x`` against geometry rows ``rows`` (same length), shape (len(x), 3)."""
-    sub = _Geometry(g.c_new[rows], g.b[rows], g.c[rows], g.has0[rows], g.sig[rows])
-    return _phi(x, sub)
+    return _phi(x, g.take(rows))
 
 
 def _critical_values(S: _Segs, level: float, x: np.ndarray | None = None) -> np.ndarray:
@@ -679,16 +893,13 @@ def _bisect_jumps(sig_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np
 
 
 def _scan_grid(lo: float, hi: float, scale: float, n_lin: int = 16) -> np.ndarray:
-    """Probe points for jump scanning on [lo, hi] (hi may be inf): geometric plus linear."""
-    pts = [lo]
-    base = max(abs(lo), 0.0)
-    geo = scale * 2.0 ** np.arange(-40, 61, 1.0)
-    pts.extend((base + geo).tolist() if lo >= 0 else (lo + geo).tolist())
+    """Probe points strictly inside (lo, hi) for jump scanning: lo + scale·2^k, and a
+    uniform grid if hi is finite."""
+    pts = lo + scale * 2.0 ** np.arange(-40, 61, 1.0)
     if math.isfinite(hi):
-        pts.extend(np.linspace(lo, hi, n_lin + 1).tolist())
-        pts.append(hi)
-    arr = np.unique(np.asarray(pts, float))
-    return arr[(arr >= lo) & (arr <= hi)]
+        pts = np.concatenate([pts, np.linspace(lo, hi, n_lin + 1)])
+    arr = np.unique(pts)
+    return arr[(arr > lo) & (arr < hi)]
 
 
 def _scan_jumps(sig_fn, lo: float, hi: float, n_owner: int, scale: float) -> np.ndarray:
@@ -856,6 +1067,8 @@ class _Model:
                 f"{MAX_ATOMS} (use the policy's closed form, or the simulator)")
         self.continuous = self.single or bool(self.lines) or self.plane
         self._drop_q = False
+        #: a typical size of the old-job term Q: λ E[min(S, 10 scale)²]
+        self.q_scale = self.lam * float(size.limited_moment(2, 10 * self.scale))
         self._segs0: _Segs | None = None
         self._atom_segs: _Segs | None = None
 
@@ -1183,6 +1396,7 @@ class _Table:
         self.bounds = np.unique(np.concatenate([self.breaks, [0.0], geo, -geo]))
         self.scale = scale
         self.tol = tol
+        self.q_scale = model.q_scale
         self.built = np.zeros(self.bounds.size - 1, dtype=bool)
         self.lo = np.empty(0)
         self.hi = np.empty(0)
@@ -1230,7 +1444,7 @@ class _Table:
             tail = 2.0 * np.abs(coef[:, :, -3:]).max(axis=2) + ferr.max(axis=1)
             mag = np.abs(f).max(axis=1)
             tol = self.tol * np.column_stack([np.ones(lo.size), np.ones(lo.size),
-                                              np.maximum(mag[:, 2], 1e-300), mag[:, 3]])
+                                              np.maximum(mag[:, 2], self.q_scale), mag[:, 3]])
             ok = np.all(tail <= tol, axis=1)
             width = hi - lo
             tiny = width <= 1e-11 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), self.scale)
@@ -1403,6 +1617,7 @@ class _Terms:
         self.levels: dict[float, Any] = {}
         self.cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
         self._probe: _Segs | None = None
+        self._breaks: dict[float, np.ndarray] = {}
 
     # ------------------------------------------------------------------ tables
     def _probe_segments(self) -> tuple[_Segs, np.ndarray]:
@@ -1417,6 +1632,11 @@ class _Terms:
 
     def breaks(self, level: float) -> np.ndarray:
         """Rank values on ``level`` where the terms may jump (exactly evaluated there)."""
+        if level not in self._breaks:
+            self._breaks[level] = self._compute_breaks(level)
+        return self._breaks[level]
+
+    def _compute_breaks(self, level: float) -> np.ndarray:
         m = self.model
         vals = []
         if m.atom_p.size:

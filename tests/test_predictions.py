@@ -936,6 +936,59 @@ def test_uniform_with_atomic_sizes_and_continuous_channel():
         assert j.pdf_y(y) == pytest.approx(pdf, abs=1e-15)
 
 
+def test_continuous_channels_with_atomic_sizes_brute_force():
+    """Atoms of X (including one at 0, so Y = 0) with continuous ratio laws: exact sums."""
+    v = np.array([0.0, 0.5, 1.0, 2.0, 2.5])
+    p = np.array([0.1, 0.2, 0.3, 0.25, 0.15])
+    size = qt.Discrete(v, p)
+    laws = {  # P(Y <= y | X = x) for x > 0, written from the definitions
+        "uniform": (qt.UniformPrediction(0.5),
+                    lambda y, x: np.clip((y / x - 0.5) / 1.0, 0, 1)),
+        "uniform1": (qt.UniformPrediction(1.0), lambda y, x: np.clip(y / (2 * x), 0, 1)),
+        "exponential": (qt.ExponentialPrediction(), lambda y, x: -np.expm1(-y / x)),
+        "lognormal": (qt.LognormalPrediction(0.3, convention="mean"),
+                      lambda y, x: special.ndtr((np.log(y / x) + 0.045) / 0.3)),
+        "loguniform": (qt.BoundedMultiplicativePrediction(0.5, 2.0, law="loguniform"),
+                       lambda y, x: np.clip(np.log(y / (0.5 * x)) / np.log(4.0), 0, 1)),
+    }
+    for name, (pred, cdf) in laws.items():
+        j = pred.joint(size)
+        for y in (0.0, 0.2, 0.7, 1.5, 2.5, 6.0):
+            with np.errstate(divide="ignore"):
+                c = np.concatenate([[1.0], cdf(y, v[1:])]) if y > 0 else np.array(
+                    [1.0, 0, 0, 0, 0])
+            for strict in (False, True):
+                cs = c.copy()
+                if strict and y == 0:
+                    cs[0] = 0.0  # P(Y < 0) = 0
+                for k in (0, 1, 2):
+                    lo = float(np.sum(p * v**k * cs))
+                    up = float(np.sum(p * v**k * (1 - cs)))
+                    assert j.partial_moment_y(k, y, strict=strict) == pytest.approx(
+                        lo, rel=1e-12, abs=1e-15), (name, y, k, strict)
+                    assert j.tail_moment_y(k, y, strict=strict) == pytest.approx(
+                        up, rel=1e-12, abs=1e-15), (name, y, k, strict)
+        vals, probs = j.atoms_y
+        assert vals.tolist() == [0.0] and probs.tolist() == pytest.approx([0.1])
+
+
+def test_affine_band_sums_equal_direct_atom_sums():
+    """The O(A) prefix-sum path (uniform / loguniform ratios) equals the direct n x A sums."""
+    rng = np.random.default_rng(3)
+    size = qt.Empirical(np.round(rng.exponential(1.0, 3000), 3) + 0.001)
+    y = np.concatenate([np.linspace(0.0, 8.0, 60), size.atoms[0][::97] * 1.5, [1e5]])
+    for pred in (qt.UniformPrediction(0.4), qt.UniformPrediction(1.0),
+                 qt.BoundedMultiplicativePrediction(0.5, 2.0),
+                 qt.BoundedMultiplicativePrediction(0.5, 2.0, law="loguniform")):
+        fast = pred.joint(size)
+        slow = MultiplicativeJoint(size, pred)
+        slow._band_atoms_affine = lambda kv, yy, which: None  # force the direct sums
+        for k in (0, 1, 2):
+            for fn in ("partial_moment_y", "tail_moment_y", "moment_density_y"):
+                np.testing.assert_allclose(getattr(fast, fn)(k, y), getattr(slow, fn)(k, y),
+                                           rtol=1e-12, atol=1e-15, err_msg=f"{pred} {fn} {k}")
+
+
 # ----------------------------------------------------------------- empirical
 @pytest.fixture(scope="module")
 def pairs():

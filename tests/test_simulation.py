@@ -471,3 +471,23 @@ def test_progress_bar_runs(capsys):
     pytest.importorskip("tqdm")
     r = qt.simulate(LSRPT(), MM1, jobs=3000, seed=1, progress=True)
     assert r.jobs == 2700
+
+
+def test_control_variates():
+    # FCFS: T = (work found at arrival) + (own size) on every path, so the controlled
+    # estimate is the Pollaczek-Khinchine mean up to rounding
+    r = qt.simulate(LFCFS(), MM1, jobs=50_000, seed=9)
+    assert r.controlled_mean_response_time == pytest.approx(5.0, rel=1e-8)
+    assert r.controlled_interval[0] <= r.controlled_mean_response_time <= r.controlled_interval[1]
+    # SRPT: a valid and much narrower interval around the exact mean 2.35277...
+    r = qt.simulate(LSRPT(), MM1, jobs=200_000, seed=9, level=0.999)
+    lo, hi = r.controlled_interval
+    assert lo < qt.SRPT().mean_response_time(MM1) < hi
+    assert hi - lo < 0.5 * (r.confidence_interval[1] - r.confidence_interval[0])
+    # not available without a finite E[S^2], for traces, or for unstable loads
+    heavy = qt.Workload(0.5, qt.Pareto(shape=1.5, scale=1.0 / 3.0))
+    r = qt.simulate(LSRPT(), heavy, jobs=20_000, seed=1)
+    assert r.controlled_interval is None and r.controlled_mean_response_time is None
+    assert math.isfinite(r.mean_response_time)
+    t = qt.simulate_trace(LSRPT(), np.arange(100.0), np.ones(100), batches=4)
+    assert t.controlled_interval is None

@@ -99,7 +99,8 @@ class Exponential(SizeDistribution):
         return np.exp(-np.maximum(x, 0.0) / self._mean)
 
     def _ppf(self, q):
-        return -self._mean * np.log1p(-q)
+        with np.errstate(divide="ignore"):
+            return -self._mean * np.log1p(-q)
 
     def _moment(self, k):
         return math.factorial(k) * self._mean**k
@@ -510,7 +511,10 @@ class Pareto(SizeDistribution):
         return (self._s, math.inf)
 
     def _log_ratio(self, x):
-        return np.log(np.maximum(np.asarray(x, dtype=float), self._s) / self._s)
+        # ln(x/s) as log1p((x - s)/s): x - s is exact near s
+        with np.errstate(invalid="ignore"):
+            xc = np.maximum(np.asarray(x, dtype=float), self._s)
+            return np.where(np.isinf(xc), np.inf, np.log1p((xc - self._s) / self._s))
 
     def _pdf(self, x):
         with np.errstate(divide="ignore", over="ignore"):
@@ -544,6 +548,14 @@ class Pareto(SizeDistribution):
 
     def _breakpoints(self):
         return np.array([self._s])
+
+    def _heavy_tail(self):
+        return True
+
+    def _t_pdf(self, t):
+        # t f(t) = alpha (s/t)^alpha: no underflow of (s/t)^(alpha+1) before t^-alpha does
+        with np.errstate(divide="ignore", over="ignore"):
+            return self._alpha * (self._s / np.asarray(t, dtype=float)) ** self._alpha
 
     def _symbolic_pdf(self, x):
         import sympy
@@ -585,7 +597,8 @@ class BoundedPareto(SizeDistribution):
         self._H = check_positive("high", high)
         if not self._L < self._H:
             raise ParameterError(f"low must be < high (got low={self._L!r}, high={self._H!r})")
-        self._D = -math.expm1(-self._alpha * math.log(self._H / self._L))
+        self._log_span = math.log1p((self._H - self._L) / self._L)  # ln(H/L), exact-ish
+        self._D = -math.expm1(-self._alpha * self._log_span)
 
     def _params(self) -> dict:
         return {"shape": self._alpha, "low": self._L, "high": self._H}
@@ -594,7 +607,8 @@ class BoundedPareto(SizeDistribution):
         return (self._L, self._H)
 
     def _log_ratio(self, x):
-        return np.log(np.clip(np.asarray(x, dtype=float), self._L, self._H) / self._L)
+        xc = np.clip(np.asarray(x, dtype=float), self._L, self._H)
+        return np.log1p((xc - self._L) / self._L)  # ln(x/L); x - L is exact near L
 
     def _pdf(self, x):
         return (self._alpha / self._L * (self._L / np.asarray(x, dtype=float)) ** (
@@ -604,18 +618,19 @@ class BoundedPareto(SizeDistribution):
         return -np.expm1(-self._alpha * self._log_ratio(x)) / self._D
 
     def _sf(self, x):
-        lr = self._log_ratio(x)
-        to_high = math.log(self._H / self._L) - lr  # ln(H/x) for x in [L, H]
-        return np.exp(-self._alpha * lr) * -np.expm1(-self._alpha * to_high) / self._D
+        xc = np.clip(np.asarray(x, dtype=float), self._L, self._H)
+        to_high = np.log1p((self._H - xc) / xc)  # ln(H/x); H - x is exact near H
+        return np.exp(-self._alpha * self._log_ratio(xc)) * -np.expm1(
+            -self._alpha * to_high) / self._D
 
     def _ppf(self, q):
         q = np.asarray(q, dtype=float)
         with np.errstate(divide="ignore"):
             out = self._L * np.exp(-np.log1p(-q * self._D) / self._alpha)
-        return np.clip(out, self._L, self._H)
+        return np.where(q >= 1, self._H, np.clip(out, self._L, self._H))
 
     def _moment(self, k):
-        lr = math.log(self._H / self._L)
+        lr = self._log_span
         return float(self._alpha * self._L**k * _expm1_ratio(k - self._alpha, np.asarray(lr))
                      / self._D)
 

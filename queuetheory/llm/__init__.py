@@ -14,7 +14,7 @@ llm-models.md.
 >>> server = llm.Server(max_batch_size=1, kv_capacity_tokens=None,
 ...                     cost=llm.LinearCost(per_iteration=1.0, per_token=0.0))
 >>> res = llm.simulate([llm.Request(0.0, 1, 3)], server, llm.FCFS())
->>> round(res.latency[0], 6)
+>>> round(float(res.latency[0]), 6)
 3.000001
 """
 

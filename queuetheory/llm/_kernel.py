@@ -61,7 +61,8 @@ I_REC_KV = 21
 I_COST_KIND = 22
 I_MAX_PARTIAL = 23
 I_MCSF_CAP = 24
-N_IP = 25
+I_MAX_ITER = 25
+N_IP = 26
 
 # ---- float parameter slots (fp) ----
 F_WAKEUP = 0
@@ -254,18 +255,103 @@ def _clean_top(heap, hn, ek1, ek2, eid, cur_e):
     return hn
 
 
-@register_jitable
+# Allocation helpers. The pure-Python engine runs the kernel on Python lists (several
+# times faster than element access on numpy arrays); under numba the overloads below
+# allocate numpy arrays instead. Values and operations are the same IEEE doubles and
+# integers either way, so the two engines agree exactly.
+def _zeros_i(n):
+    return [0] * n
+
+
+def _zeros_f(n):
+    return [0.0] * n
+
+
+def _zeros_b(n):
+    return [False] * n
+
+
+def _full_i(n, v):
+    return [v] * n
+
+
+def _full_f(n, v):
+    return [v] * n
+
+
 def _grow_i(a, size):
-    b = np.empty(size, np.int64)
-    b[: a.shape[0]] = a
-    return b
+    return a + [0] * (size - len(a))
 
 
-@register_jitable
 def _grow_f(a, size):
-    b = np.empty(size, np.float64)
-    b[: a.shape[0]] = a
-    return b
+    return a + [0.0] * (size - len(a))
+
+
+def _argsort_desc(r, m):
+    return sorted(range(m), key=lambda k: -r[k])
+
+
+try:
+    from numba.extending import overload as _overload
+except ImportError:  # pragma: no cover
+    _overload = None
+
+if _overload is not None:
+    @_overload(_zeros_i)
+    def _ol_zeros_i(n):
+        def impl(n):
+            return np.zeros(n, np.int64)
+        return impl
+
+    @_overload(_zeros_f)
+    def _ol_zeros_f(n):
+        def impl(n):
+            return np.zeros(n, np.float64)
+        return impl
+
+    @_overload(_zeros_b)
+    def _ol_zeros_b(n):
+        def impl(n):
+            return np.zeros(n, np.bool_)
+        return impl
+
+    @_overload(_full_i)
+    def _ol_full_i(n, v):
+        def impl(n, v):
+            a = np.empty(n, np.int64)
+            a[:] = v
+            return a
+        return impl
+
+    @_overload(_full_f)
+    def _ol_full_f(n, v):
+        def impl(n, v):
+            a = np.empty(n, np.float64)
+            a[:] = v
+            return a
+        return impl
+
+    @_overload(_grow_i)
+    def _ol_grow_i(a, size):
+        def impl(a, size):
+            b = np.zeros(size, np.int64)
+            b[: a.shape[0]] = a
+            return b
+        return impl
+
+    @_overload(_grow_f)
+    def _ol_grow_f(a, size):
+        def impl(a, size):
+            b = np.zeros(size, np.float64)
+            b[: a.shape[0]] = a
+            return b
+        return impl
+
+    @_overload(_argsort_desc)
+    def _ol_argsort_desc(r, m):
+        def impl(r, m):
+            return np.argsort(-r[:m])
+        return impl
 
 
 # ------------------------------------------------------------ predictions
@@ -319,8 +405,8 @@ def _preemptible(i, policy, preemptive, j, pred0, trail_c, npre, max_pre):
 def _mcsf_ok(ic, run, n_run, s, j, pred0, every, ref_off, ref_val, cap_tokens):
     """Jaillet et al. future-memory check: Mem(u) <= M at every u in {r_i} (llm-models §9.7)."""
     m = n_run + 1
-    r = np.empty(m, np.float64)
-    base = np.empty(m, np.float64)
+    r = _zeros_f(m)
+    base = _zeros_f(m)
     for idx in range(n_run):
         i = run[idx]
         v = _pred_rem(i, j[i], pred0, every, ref_off, ref_val)
@@ -329,7 +415,7 @@ def _mcsf_ok(ic, run, n_run, s, j, pred0, every, ref_off, ref_val, cap_tokens):
     v = _pred_rem(ic, j[ic], pred0, every, ref_off, ref_val)
     r[m - 1] = v if v > 1.0 else 1.0
     base[m - 1] = float(s[ic] + j[ic])
-    order = np.argsort(-r)
+    order = _argsort_desc(r, m)
     cum = 0.0
     cnt = 0
     p = 0
@@ -393,6 +479,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
     cost_kind = ip[I_COST_KIND]
     max_partial = ip[I_MAX_PARTIAL]
     mcsf_cap = float(ip[I_MCSF_CAP])
+    max_iter = ip[I_MAX_ITER]
     wakeup = fp[F_WAKEUP]
     swap_rate = fp[F_SWAP_RATE]
     trail_c = fp[F_TRAIL_C]
@@ -400,43 +487,43 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
     starv = fp[F_STARVATION]
 
     # per-request state
-    state = np.zeros(n, np.int64)
+    state = _zeros_i(n)
     j = j0.copy()
     comp = comp0.copy()
-    held = np.zeros(n, np.int64)
-    first_tok = np.full(n, np.nan)
-    finish = np.full(n, np.nan)
+    held = _zeros_i(n)
+    first_tok = _full_f(n, np.nan)
+    finish = _full_f(n, np.nan)
     last_tok = last0.copy()
-    npre = np.zeros(n, np.int64)
-    recomp = np.zeros(n, np.int64)
-    swaptok = np.zeros(n, np.int64)
-    maxgap = np.zeros(n, np.float64)
-    area = np.zeros(n, np.int64)
-    first_sched = np.full(n, np.nan)
+    npre = _zeros_i(n)
+    recomp = _zeros_i(n)
+    swaptok = _zeros_i(n)
+    maxgap = _zeros_f(n)
+    area = _zeros_i(n)
+    first_sched = _full_f(n, np.nan)
     level = entry_level.copy()
-    used_u = np.zeros(n, np.int64)
+    used_u = _zeros_i(n)
     t_enter = arr.copy()
-    prom = np.zeros(n, np.bool_)
-    ptime = np.zeros(n, np.float64)
-    wait_since = np.zeros(n, np.float64)
-    sched = np.zeros(n, np.int64)
-    run_l = np.empty(n + 1, np.int64)
+    prom = _zeros_b(n)
+    ptime = _zeros_f(n)
+    wait_since = _zeros_f(n)
+    sched = _zeros_i(n)
+    run_l = _zeros_i(n + 1)
     n_run = 0
-    pres = np.empty(n + 1, np.int64)
+    pres = _zeros_i(n + 1)
     npres = 0
     pres_blocks = 0
-    skipbuf = np.empty(n + 1, np.int64)
-    cnt_res = np.zeros(bs, np.int64)
-    counters = np.zeros(N_COUNTERS, np.int64)
+    skipbuf = _zeros_i(n + 1)
+    cnt_res = _zeros_i(bs)
+    counters = _zeros_i(N_COUNTERS)
 
     # waiting priority queue: entries (id, k1, k2); lazy deletion via cur_e
     cap_e = 2 * n + 16
-    eid = np.empty(cap_e, np.int64)
-    ek1 = np.empty(cap_e, np.float64)
-    ek2 = np.empty(cap_e, np.float64)
-    heap = np.empty(cap_e, np.int64)
-    fifo = np.empty(cap_e, np.int64)
-    cur_e = np.full(n, -1, np.int64)
+    eid = _zeros_i(cap_e)
+    ek1 = _zeros_f(cap_e)
+    ek2 = _zeros_f(cap_e)
+    heap = _zeros_i(cap_e)
+    fifo = _zeros_i(cap_e)
+    cur_e = _full_i(n, -1)
     ne = 0
     hn = 0
     fh = 0
@@ -446,12 +533,12 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
 
     # outputs that grow
     n_tok_total = tok_off[n]
-    tok_times = np.full(n_tok_total if rec_tok != 0 else 0, np.nan)
+    tok_times = _full_f(n_tok_total if rec_tok != 0 else 0, np.nan)
     cap_kv = 1024
-    kv_t = np.empty(cap_kv, np.float64)
-    kv_b = np.empty(cap_kv, np.int64)
-    kv_k = np.empty(cap_kv, np.int64)
-    kv_n = np.empty(cap_kv, np.int64)
+    kv_t = _zeros_f(cap_kv)
+    kv_b = _zeros_i(cap_kv)
+    kv_k = _zeros_i(cap_kv)
+    kv_n = _zeros_i(cap_kv)
     nkv = 0
 
     total_blocks = cap_blocks if cap_blocks >= 0 else INF_I
@@ -464,6 +551,9 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
 
     while n_done < n:
         counters[K_LOOP] += 1
+        if counters[K_ITER] > max_iter:
+            counters[K_STATUS] = 3  # no progress (e.g. a preemption livelock)
+            break
         # ---------------------------------------------------------- idle
         if n_run == 0 and n_wait == 0:
             if na >= n:
@@ -476,8 +566,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             i = na
             na += 1
             state[i] = ST_WAIT
-            if ne >= eid.shape[0]:
-                newcap = 2 * eid.shape[0]
+            if ne >= len(eid):
+                newcap = 2 * len(eid)
                 eid = _grow_i(eid, newcap)
                 ek1 = _grow_f(ek1, newcap)
                 ek2 = _grow_f(ek2, newcap)
@@ -519,8 +609,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     else:
                         prom[i] = True
                         ptime[i] = t
-                    if ne >= eid.shape[0]:
-                        newcap = 2 * eid.shape[0]
+                    if ne >= len(eid):
+                        newcap = 2 * len(eid)
                         eid = _grow_i(eid, newcap)
                         ek1 = _grow_f(ek1, newcap)
                         ek2 = _grow_f(ek2, newcap)
@@ -648,8 +738,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     comp[v] = 0
                     free += held[v]
                     held[v] = 0
-                if ne >= eid.shape[0]:
-                    newcap = 2 * eid.shape[0]
+                if ne >= len(eid):
+                    newcap = 2 * len(eid)
                     eid = _grow_i(eid, newcap)
                     ek1 = _grow_f(ek1, newcap)
                     ek2 = _grow_f(ek2, newcap)
@@ -785,8 +875,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                             comp[v] = 0
                         free += held[v]
                         held[v] = 0
-                        if ne >= eid.shape[0]:
-                            newcap = 2 * eid.shape[0]
+                        if ne >= len(eid):
+                            newcap = 2 * len(eid)
                             eid = _grow_i(eid, newcap)
                             ek1 = _grow_f(ek1, newcap)
                             ek2 = _grow_f(ek2, newcap)
@@ -1001,8 +1091,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                         comp[v] = 0
                     free += held[v]
                     held[v] = 0
-                    if ne >= eid.shape[0]:
-                        newcap = 2 * eid.shape[0]
+                    if ne >= len(eid):
+                        newcap = 2 * len(eid)
                         eid = _grow_i(eid, newcap)
                         ek1 = _grow_f(ek1, newcap)
                         ek2 = _grow_f(ek2, newcap)
@@ -1133,8 +1223,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             tau = iteration_time(cost_kind, cp, tab, n_pre_tok, sumsq, n_dec,
                                  ctx0 + q * n_dec) + swap_time
             if rec_kv != 0:
-                if nkv >= kv_t.shape[0]:
-                    cap_kv = 2 * kv_t.shape[0]
+                if nkv >= len(kv_t):
+                    cap_kv = 2 * len(kv_t)
                     kv_t = _grow_f(kv_t, cap_kv)
                     kv_b = _grow_i(kv_b, cap_kv)
                     kv_k = _grow_i(kv_k, cap_kv)
@@ -1166,16 +1256,13 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             i = run_l[idx]
             nt = sched[i]
             if nt > 0:
-                was0 = j[i] == 0
                 comp[i] += nt
                 sched[i] = 0
-                if policy == P_MLFQ:
-                    if was0 and comp[i] == s[i]:
-                        used_u[i] += unit_first[i]
-                    else:
-                        used_u[i] += 1
                 if comp[i] == s[i] + j[i]:
                     j[i] += 1
+                    if policy == P_MLFQ:
+                        # quanta count generated tokens; the first costs its prefill units
+                        used_u[i] += unit_first[i] if j[i] == 1 else 1
                     if rec_tok != 0:
                         tok_times[tok_off[i] + j[i] - 1] = t
                     if j[i] == 1:

@@ -31,7 +31,7 @@ Presets (each cites its source): :func:`distserve_opt13b`,
 >>> round(cost.iteration_time(prefill=[100], decode_contexts=[50, 60]), 12)
 0.022
 >>> round(llm.distserve_opt13b().iteration_time(prefill=[512]) * 1e3, 4)  # ms
-96.1017
+96.1041
 """
 
 from __future__ import annotations

@@ -32,8 +32,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import ParameterError, check_in_interval, check_nonnegative, check_positive, \
-    check_positive_integer
+from ..errors import (
+    ParameterError,
+    check_in_interval,
+    check_nonnegative,
+    check_positive,
+    check_positive_integer,
+)
 
 __all__ = [
     "ModelConfig",

@@ -35,13 +35,17 @@ is handled by the server's preemption mode.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, check_in_interval, check_nonnegative, check_positive, \
-    check_positive_integer
+from ..errors import (
+    ParameterError,
+    check_in_interval,
+    check_nonnegative,
+    check_positive,
+    check_positive_integer,
+)
 from . import _kernel as K
 
 __all__ = [
@@ -81,7 +85,8 @@ class LLMPolicy:
         return {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._params().items())})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
 
 
 def _check_starvation(value):
@@ -313,4 +318,3 @@ class MemoryTimeRank(LLMPolicy):
         return {"preemptive": self.preemptive, "starvation_threshold": self.starvation_threshold}
 
 
-_ = math  # noqa: F841  (kept for doc formulas)

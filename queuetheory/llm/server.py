@@ -12,8 +12,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import ParameterError, check_in_interval, check_nonnegative, check_positive, \
-    check_positive_integer
+from ..errors import (
+    ParameterError,
+    check_in_interval,
+    check_nonnegative,
+    check_positive,
+    check_positive_integer,
+)
 from . import _kernel as K
 from .costs import CostModel
 

@@ -53,7 +53,8 @@ the input has at least 1,000 requests.
 ...         llm.Request(arrival=1e-9, prompt_tokens=1, output_tokens=2, predicted_output=2),
 ...         llm.Request(arrival=2e-9, prompt_tokens=1, output_tokens=1, predicted_output=1)]
 >>> server = llm.Server(max_batch_size=1, kv_capacity_tokens=None,
-...                     cost=llm.LinearCost(per_iteration=1.0, per_token=0.0, per_prefill_token=0.0))
+...                     cost=llm.LinearCost(per_iteration=1.0, per_token=0.0,
+...                                         per_prefill_token=0.0))
 >>> res = llm.simulate(reqs, server, llm.FCFS())     # per-token latencies 1, 6, 13 s/token
 >>> [r.latency / r.output_tokens for r in res.requests]
 [1.0, 6.0, 13.0]
@@ -69,7 +70,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, QueueTheoryError, check_positive_integer
 from . import _kernel as K
 from .metrics import SimulationResult
 from .policies import LLMPolicy
@@ -114,7 +115,8 @@ def _as_request_set(requests: Any) -> RequestSet:
 
 def simulate(requests: Any, server: Server, policy: LLMPolicy, *, seed: Any = None,
              event_skipping: bool = True, engine: str = "auto",
-             record_token_times: bool = False, record_kv: bool = True) -> SimulationResult:
+             record_token_times: bool = False, record_kv: bool = True,
+             max_iterations: int | None = None) -> SimulationResult:
     """Simulate ``requests`` on ``server`` under ``policy``.
 
     Parameters
@@ -133,6 +135,10 @@ def simulate(requests: Any, server: Server, policy: LLMPolicy, *, seed: Any = No
         Keep every token's timestamp (``result.token_times``, one array per request).
     record_kv : bool
         Keep the per-iteration KV-use series (default True).
+    max_iterations : int, optional
+        Stop with :class:`~queuetheory.errors.QueueTheoryError` after this many
+        iterations (default 20 × total tokens + 10⁶), which guards against
+        configurations that make no progress.
 
     Returns
     -------
@@ -150,7 +156,7 @@ def simulate(requests: Any, server: Server, policy: LLMPolicy, *, seed: Any = No
     zeros = np.zeros(n, np.int64)
     out = _run(reqs, server, policy, seed=seed, event_skipping=event_skipping, engine=engine,
                record_token_times=record_token_times, record_kv=record_kv,
-               j0=zeros, comp0=zeros, last0=np.full(n, np.nan))
+               j0=zeros, comp0=zeros, last0=np.full(n, np.nan), max_iterations=max_iterations)
     return _result(reqs, server, policy, out, record_token_times, engine=out[-1])
 
 
@@ -176,7 +182,8 @@ def _check_memory(reqs: RequestSet, server: Server) -> None:
 
 
 def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_skipping, engine,
-         record_token_times, record_kv, j0, comp0, last0, outputs=None):
+         record_token_times, record_kv, j0, comp0, last0, outputs=None,
+         max_iterations=None):
     _check_memory(reqs, server)
     n = len(reqs)
     o = reqs.output_tokens if outputs is None else outputs
@@ -190,6 +197,10 @@ def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_ski
     ip[K.I_REC_KV] = int(bool(record_kv))
     ip[K.I_MLFQ_NQ] = max(int(ip[K.I_MLFQ_NQ]), 1)
     ip[K.I_MLFQ_Q1] = max(int(ip[K.I_MLFQ_Q1]), 1)
+    if max_iterations is None:
+        total = int(reqs.prompt_tokens.sum() + np.asarray(o).sum())
+        max_iterations = 20 * total + 1_000_000
+    ip[K.I_MAX_ITER] = check_positive_integer("max_iterations", max_iterations)
     kind, cp, tab = server.cost._spec()
     ip[K.I_COST_KIND] = kind
     rng = np.random.default_rng(seed)
@@ -214,10 +225,20 @@ def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_ski
                                       and numba_available())
     if engine == "numba" and not numba_available():  # pragma: no cover
         raise ParameterError("engine='numba' needs numba installed")
-    out = _jit_run()(*args) if use_numba else K.run(*args)
+    if use_numba:
+        out = _jit_run()(*args)
+    else:  # the reference loop runs on Python lists (much faster than numpy scalars)
+        out = K.run(*(a.tolist() for a in args))
+    out = tuple(np.asarray(v) if i != 14 else float(v) for i, v in enumerate(out))
     status = int(out[13][K.K_STATUS])
+    if status == 3:
+        raise QueueTheoryError(
+            f"the simulation exceeded max_iterations = {int(ip[K.I_MAX_ITER])} iterations "
+            f"without serving every request: the configuration makes little or no progress "
+            f"(e.g. preemptions that discard work faster than it is done)")
     if status != 0:  # pragma: no cover - guarded by input validation
-        raise RuntimeError(f"the simulation could not serve every request (status {status})")
+        raise QueueTheoryError(f"the simulation could not serve every request "
+                               f"(status {status})")
     return (*out, tok_off, "numba" if use_numba else "python")
 
 

@@ -160,7 +160,7 @@ def _x_expect(facts: _SizeFacts, psi: Callable[[np.ndarray, np.ndarray], np.ndar
                 val, err = batch_quad(lambda x, i: np.asarray(psi(x, i), float)
                                       * facts.pdf(x)[:, None],
                                       np.full(n, facts.lo), np.full(n, facts.hi), pts,
-                                      rtol=rtol, atol=atol, tail_scale=facts.scale, limit=20000)
+                                      rtol=rtol, atol=atol, tail_scale=facts.scale, limit=4000)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.maximum(np.abs(val), np.asarray(atol) / max(rtol, 1e-300))
             rel = np.where(scale > 0, err / scale, 0.0)
@@ -522,6 +522,8 @@ class JointTerms:
 
     def _inflate(self, est: Estimate) -> Estimate:
         """Add the propagated inner quadrature error (amplified by the load denominators)."""
+        if math.isinf(est.value):
+            return Estimate(est.value, 0.0)
         kappa = 1.0 + 2.0 / max(1.0 - self.rho, 1e-300)
         return Estimate(est.value, est.error + abs(est.value) * kappa * self.inner_rel)
 
@@ -1485,6 +1487,28 @@ def _build(workload, lam, restrict) -> JointTerms:
     if restrict is None:
         return base
     return _YRestricted(base, float(restrict[1]))
+
+
+def old_term_diverges(workload: Any, kind: str) -> bool | None:
+    """With E[S²] = ∞: is the old-job term of ``kind`` infinite for every y?
+
+    For multiplicative errors Y = S·R, an old job with Y > y keeps
+    (S − (Y − y))⁺ = (S(1 − R) + y)⁺ of work, which is of order S when R < 1:
+    the SPRPT and TRAIL(c) terms are infinite iff P(R < 1) > 0; the size-threshold
+    term is >= (1 − c)² E[S² 1(Y > y)] = ∞ for c < 1. Perfect predictions keep
+    y² P(S > y) (finite). Returns None for other prediction models (undecided).
+    """
+    from ..predictions.multiplicative import MultiplicativePrediction
+
+    pred = workload.prediction
+    if getattr(pred, "perfect", False):
+        # Y = S: SPRPT keeps y² P(S > y); TRAIL keeps max(y, (1 − c)S)² (infinite)
+        return kind != "sprpt"
+    if not isinstance(pred, MultiplicativePrediction):
+        return None
+    if kind == "trail_size":
+        return True
+    return bool(pred.ratio_cdf(1.0, strict=True) > 0)
 
 
 def check_finite_result(est: Estimate, what: str) -> Estimate:

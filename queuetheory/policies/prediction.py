@@ -72,13 +72,34 @@ class PredictionPolicy(Policy):
 
         return terms_for(workload)
 
+    def _infinite(self, workload) -> bool:
+        """True if E[T] = ∞ because E[S²] = ∞ enters the waiting time (see module notes)."""
+        if math.isfinite(float(workload.size.moment(2))):
+            return False
+        if self._numerator == "const":
+            return True  # every job may wait for the residual of the job in service
+        if self._numerator == "m2":
+            return False
+        from ._joint_terms import old_term_diverges
+
+        verdict = old_term_diverges(workload, self._numerator)
+        if verdict is None:
+            raise ParameterError(
+                f"{self.name}: with E[S^2] = inf the old-job term may be infinite; the closed "
+                f"form supports this case only for multiplicative prediction models")
+        return verdict
+
     def _mean_closed_form(self, workload, rtol):
+        if self._infinite(workload):
+            return Estimate(math.inf, 0.0)
         terms = self._terms(workload)
         wait = terms.mean_waiting(self._numerator, c=self._c, rtol=rtol)
         res = terms.mean_residence(self._residence, c=self._c, rtol=rtol)
         return _finite(wait + res, self.name)
 
     def _conditional_closed_form(self, workload, x, y, rtol):
+        if self._infinite(workload):
+            return Estimate(math.inf, 0.0)
         terms = self._terms(workload)
         wait = terms.waiting(self._numerator, y, c=self._c)
         lo, hi, tail = self._residence_parts(x, y)
@@ -142,6 +163,8 @@ class SPJF(PredictionPolicy):
         return _point_then_nonpreemptible(np.asarray(d, float))
 
     def _conditional_closed_form(self, workload, x, y, rtol):
+        if self._infinite(workload):
+            return Estimate(math.inf, 0.0)
         terms = self._terms(workload)
         wait = terms.waiting("const", y)
         kappa = 1.0 + 2.0 / (1.0 - terms.rho)

@@ -187,6 +187,8 @@ class _SizeInfo:
             scale = 1.0
         self.scale = scale if math.isfinite(scale) and scale > 0 else 1.0
         self._hints: np.ndarray | None = None
+        zero = self.atom_values == 0
+        self.p0 = float(self.atom_probs[zero].sum()) if np.any(zero) else 0.0
 
     @property
     def hints(self) -> np.ndarray:

@@ -107,6 +107,13 @@ class BoundedMultiplicativePrediction(MultiplicativePrediction):
             return self.beta + (self.alpha - self.beta) * q
         return self.beta * (self.alpha / self.beta) ** q
 
+    def _r_affine(self):
+        if self.law == "uniform":
+            width = self.alpha - self.beta
+            return ("r", -self.beta / width, 1.0 / width)
+        width = math.log(self.alpha / self.beta)
+        return ("log", -math.log(self.beta) / width, 1.0 / width)
+
     def _r_pdf0(self):
         return 0.0
 

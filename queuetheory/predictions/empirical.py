@@ -13,6 +13,10 @@ validation set. Two modes turn the n pairs :math:`(x_i, y_i)` into a model:
   empirical ratios :math:`y_i/x_i` independently of the size. Usable with any
   size law (e.g. a fitted continuous one); it keeps the error distribution of
   the predictor but drops any dependence of the relative error on the size.
+  Its joint quantities are sums over the distinct ratios of the size law's
+  partial moments (:mod:`.multiplicative`): O(#ratios × #y) evaluations, so
+  subsample very large validation sets in this mode (about 0.2 s for 10^3 ratios
+  × 10^3 values of y with exponential sizes).
 """
 
 from __future__ import annotations

@@ -26,6 +26,13 @@ has no kink inside :math:`(a, b)` except at the images y/r of the kinks of
 :math:`g_R`, which are breakpoints of the batched quadrature (together with
 y/q for a few quantiles q of R, which resolve sharp but smooth transitions
 when R is concentrated, e.g. a lognormal with small σ).
+
+Cost and accuracy: each value is computed to a relative error estimate of 1e-12
+(checked against 30-digit mpmath integrals in ``tests/test_predictions.py``).
+For a size law with A atoms the atom sums cost O(A) per y, except when F_c is
+affine in r or log r (uniform, bounded uniform/loguniform laws), where
+prefix sums make them O(log A) per y. About 20–300 ms per 1000 values of y
+for continuous size laws.
 """
 
 from __future__ import annotations
@@ -105,6 +112,11 @@ class MultiplicativePrediction(PredictionModel):
 
     def _r_kinks(self) -> np.ndarray:
         return np.empty(0)
+
+    def _r_affine(self) -> tuple[str, float, float] | None:
+        """``("r", c0, c1)`` if F_c(r) = c0 + c1 r on the range, ``("log", c0, c1)`` if
+        F_c(r) = c0 + c1 log r; ``None`` otherwise (enables exact O(A) band sums)."""
+        return None
 
     def _r_pdf0(self) -> float:
         rng = self._r_range()
@@ -257,23 +269,39 @@ class MultiplicativeJoint(JointLaw):
             b = y / lo_r if lo_r > 0 else np.full_like(y, np.inf)
         return a, b
 
-    def _band_integral(self, ks, y, weight: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                       shift: float) -> np.ndarray:
-        """∫_(a, b) x^(k + shift) weight(y, x) dF(x) for every k and y > 0 (atoms summed)."""
+    def _weight(self, which: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        pred = self.prediction
+        if which == "cdf":
+            return lambda yy, x: pred._cont_cdf(yy / x)
+        if which == "sf":
+            return lambda yy, x: pred._cont_sf(yy / x)
+        return lambda yy, x: pred._r_pdf_safe(yy / x) / x
+
+    def _band_integral(self, ks, y, which: str) -> np.ndarray:
+        """∫_(a, b) x^k w(y, x) dF(x) for every k and y > 0, atoms of X summed exactly.
+
+        ``which`` selects w: ``"cdf"`` F_c(y/x), ``"sf"`` p_c − F_c(y/x), ``"pdf"``
+        g_R(y/x)/x.
+        """
         info = self._info
-        kv = np.asarray(ks, dtype=float) + shift
+        kv = np.asarray(ks, dtype=float)
         out = np.zeros((kv.size, y.size))
         a, b = self._band(y)
+        weight = self._weight(which)
         if info.atom_values.size:
-            v, p = info.atom_values, info.atom_probs
+            fast = self._band_atoms_affine(kv, y, which)
+            if fast is not None:
+                out += fast
+            else:
+                v, p = info.atom_values, info.atom_probs
 
-            def fn(yy, vv):
-                aa, bb = self._band(yy)
-                inside = (vv > aa) & (vv < bb)
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    w = np.where(inside, weight(yy, np.where(inside, vv, 1.0)), 0.0)
-                    return np.where(inside[None], vv[None] ** kv[:, None, None], 0.0) * w[None]
-            out += atom_sum(v, p, y, fn)
+                def fn(yy, vv):
+                    aa, bb = self._band(yy)
+                    inside = (vv > aa) & (vv < bb)
+                    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                        w = np.where(inside, weight(yy, np.where(inside, vv, 1.0)), 0.0)
+                        return np.where(inside[None], vv[None] ** kv[:, None, None], 0.0) * w[None]
+                out += atom_sum(v, p, y, fn)
         if info.continuous:
             lo = np.maximum(a, info.lo)
             hi = np.minimum(b, info.hi)
@@ -289,6 +317,57 @@ class MultiplicativeJoint(JointLaw):
                     lo[go], hi[go], pts, rtol=self.rtol, tail_scale=info.scale)
                 out[:, go] += val.T
         return out
+
+    def _band_atoms_affine(self, kv: np.ndarray, y: np.ndarray, which: str) -> np.ndarray | None:
+        """Band sums over the atoms of X in O(A + n log A) when F_c is affine in r or log r.
+
+        With F_c(r) = c0 + c1 r (density c1) or F_c(r) = c0 + c1 log r (density c1/r)
+        on the ratio range, ∑_{a < v_i < b} p_i v_i^k w(y, v_i) is a combination of
+        band sums of p v^k, p v^(k-1) or p v^k log v, taken from prefix (or suffix)
+        cumulative sums located by binary search.
+        """
+        form = self.prediction._r_affine()
+        if form is None:
+            return None
+        kind, c0, c1 = form
+        mass = self.prediction._r_mass()
+        info = self._info
+        v, p = info.atom_values, info.atom_probs
+        a, b = self._band(y)
+        lo = np.searchsorted(v, a, side="right")
+        hi = np.maximum(np.searchsorted(v, b, side="left"), lo)
+
+        def band_sum(terms: np.ndarray) -> np.ndarray:
+            fwd = np.concatenate([[0.0], np.cumsum(terms)])
+            bwd = np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]])
+            # the difference with the smaller operands cancels less
+            return np.where(fwd[hi] <= bwd[lo], fwd[hi] - fwd[lo], bwd[lo] - bwd[hi])
+
+        out = np.zeros((kv.size, y.size))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logv = np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), 0.0)
+            inv = np.where(v > 0, 1.0 / np.where(v > 0, v, 1.0), 0.0)
+        for j, k in enumerate(kv):
+            s_k = band_sum(p * v**k)
+            if kind == "r":
+                s_km1 = band_sum(p * v**k * inv)
+                if which == "cdf":
+                    out[j] = c0 * s_k + c1 * y * s_km1
+                elif which == "sf":
+                    out[j] = (mass - c0) * s_k - c1 * y * s_km1
+                else:
+                    out[j] = c1 * s_km1
+            else:
+                t_k = band_sum(p * v**k * logv)
+                with np.errstate(divide="ignore"):
+                    ly = np.log(y)
+                if which == "cdf":
+                    out[j] = (c0 + c1 * ly) * s_k - c1 * t_k
+                elif which == "sf":
+                    out[j] = (mass - c0 - c1 * ly) * s_k + c1 * t_k
+                else:
+                    out[j] = c1 * s_k / y
+        return np.maximum(out, 0.0)
 
     def _atoms_pm(self, k: float, y: np.ndarray, strict: bool) -> np.ndarray:
         """∑_j w_j E[X^k 1(X r_j <= y)] (``strict``: <) over the atoms of R."""
@@ -343,7 +422,15 @@ class MultiplicativeJoint(JointLaw):
                     m = a > 0
                     pm[m] = size_partial_moment(self._info, k, a[m], False)
                     out[j, pos] += mass * pm
-            out[:, pos] += self._band_integral(ks, yp, lambda yy, x: pred._cont_cdf(yy / x), 0.0)
+            out[:, pos] += self._band_integral(ks, yp, "cdf")
+            p0 = self._info.p0
+            if p0 > 0:  # an atom of X at 0 gives Y = 0, outside every band (a, b)
+                hit = (y > 0) if strict else (y >= 0)
+                if math.isfinite(pred._r_range()[1]):
+                    hit &= y == 0  # for y > 0, E[1(X <= a)] already counts it
+                for j, k in enumerate(ks):
+                    if k == 0:
+                        out[j, hit] += mass * p0
         return out
 
     def _upper(self, ks, y, strict):
@@ -370,7 +457,8 @@ class MultiplicativeJoint(JointLaw):
             zero = ~pos
             for j, k in enumerate(ks):
                 if np.any(zero):
-                    out[j, zero] += mass * size_moment(self.size, k)
+                    at_zero = self._info.p0 if (k == 0 and not strict) else 0.0
+                    out[j, zero] += mass * (size_moment(self.size, k) - at_zero)
             yp = y[pos]
             _, b = self._band(yp)
             fin = np.isfinite(b)
@@ -380,7 +468,7 @@ class MultiplicativeJoint(JointLaw):
                     tmp = np.zeros(yp.size)
                     tmp[fin] = mass * t
                     out[j, pos] += tmp
-            out[:, pos] += self._band_integral(ks, yp, lambda yy, x: pred._cont_sf(yy / x), 0.0)
+            out[:, pos] += self._band_integral(ks, yp, "sf")
         return out
 
     def _density(self, ks, y):
@@ -405,8 +493,7 @@ class MultiplicativeJoint(JointLaw):
                     if g0 > 0:
                         out[j, zero] += g0 * self._moment_minus_one(k)
             yp = y[pos]
-            out[:, pos] += self._band_integral(
-                ks, yp, lambda yy, x: pred._r_pdf_safe(yy / x) / x, 0.0)
+            out[:, pos] += self._band_integral(ks, yp, "pdf")
         return out
 
     def _moment_minus_one(self, k: float) -> float:

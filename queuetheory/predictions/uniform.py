@@ -68,6 +68,9 @@ class UniformPrediction(MultiplicativePrediction):
     def _r_ppf(self, q):
         return (1.0 - self.alpha) + 2.0 * self.alpha * np.asarray(q, dtype=float)
 
+    def _r_affine(self):
+        return ("r", -(1.0 - self.alpha) / (2.0 * self.alpha), 0.5 / self.alpha)
+
     def _r_pdf0(self):
         return 0.5 if self.alpha == 1.0 else 0.0
 

@@ -525,9 +525,12 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
     --------
     >>> import queuetheory as qt
     >>> w = qt.Workload(arrival_rate=0.5, size=qt.Exponential(mean=1.0))
-    >>> r = qt.simulate(qt.PS(), w, jobs=100_000, seed=1)  # doctest: +SKIP
-    >>> r.mean_response_time  # E[T] = 1/(1 - 0.5) = 2  # doctest: +SKIP
-    2.0...
+    >>> r = qt.simulate(qt.SRPT(), w, jobs=100_000, seed=1)
+    >>> low, high = r.controlled_interval
+    >>> bool(low < qt.SRPT().mean_response_time(w) < high)
+    True
+    >>> r.jobs, r.warmup, r.stable
+    (90000, 10000, True)
     """
     policy = _check_policy(policy)
     if trace is not None:

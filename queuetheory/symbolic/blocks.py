@@ -57,7 +57,7 @@ from typing import Any
 
 import sympy as sp
 
-from .laws import SymbolicWorkload, as_symbolic_workload
+from .laws import X, SymbolicWorkload, as_symbolic_workload
 from .rules import Step, integrate, integrate_region, tidy
 
 __all__ = ["Blocks"]
@@ -114,7 +114,7 @@ class Blocks:
         self._cache: dict[tuple, sp.Expr] = {}
         used = set(self.lam.free_symbols)
         if self.size.pdf is not None:
-            used |= self.size.pdf.free_symbols
+            used |= self.size.pdf.free_symbols - {X}
         # private integration variables that cannot clash with the user's symbols
         self.s = sp.Dummy("s", positive=True)
         self.t = sp.Dummy("t", positive=True)

@@ -225,10 +225,13 @@ def _pspjf_mean(policy: Any, b: Blocks, p: dict) -> sp.Expr:
 
 
 def _residence_integral(b: Blocks, x: sp.Expr, y: sp.Expr, upper: sp.Expr) -> sp.Expr:
-    """∫_0^upper da / (1 − ρ′(y − a)) (the residence of a tagged job preemptible until age upper)."""
-    a, v = _sym("a", b), _sym("v", b)
-    rho_v = b.load_below_y(v)
-    return _qint(1 / (1 - rho_v.subs(v, y - a)), a, 0, upper)
+    """∫_0^upper da / (1 − ρ′(y − a)) = ∫_{y − upper}^{y} dv / (1 − ρ′(v)).
+
+    The residence of a tagged job with prediction y that can be preempted until
+    age ``upper`` (formulas.md §3.2, §8.2), written in v = y − a.
+    """
+    v = _sym("v", b)
+    return _qint(1 / (1 - b.load_below_y(v)), v, y - upper, y)
 
 
 def _sprpt_cond(policy: Any, b: Blocks, p: dict, x: sp.Expr, y: sp.Expr) -> sp.Expr:

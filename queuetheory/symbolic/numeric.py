@@ -184,14 +184,20 @@ NP_NAMESPACE: dict[str, Any] = {"besselk": besselk_np, "expint": _expint_np}
 
 # ------------------------------------------------------------------ quadrature
 def _split_points(a: Any, b: Any, scale: float = 1.0) -> list[Any]:
-    """Subdivision for tanh-sinh: a few geometric points between the limits."""
+    """Initial subdivision for tanh-sinh: geometric points a + scale*4^k inside the interval.
+
+    Integrands of queueing formulas vary on the scale of the job sizes near the
+    lower limit and decay slowly (exponentially or algebraically) far out; a
+    geometric subdivision serves both.
+    """
     pts = [a]
-    if b == mpmath.inf:
-        base = max(float(a), 0.0)
-        for p in (1.0, 4.0, 16.0, 64.0):
-            q = base + p * scale
-            if q > pts[-1]:
-                pts.append(mpmath.mpf(q))
+    k = 0
+    while True:
+        p = a + scale * 4**k
+        if (b != mpmath.inf and p >= b) or k > 12:
+            break
+        pts.append(p)
+        k += 2 if k else 1
     pts.append(b)
     return pts
 
@@ -243,7 +249,7 @@ def quad_mp(f: Callable[[Any], Any], a: Any, b: Any, *, scale: float = 1.0,
 
 
 def quad_np(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, *,
-            rtol: float = 1e-12, points: Sequence[float] = ()) -> float:
+            rtol: float = 1e-12, points: Sequence[float] = (), atol: float = 0.0) -> float:
     """Integrate a vectorized ``f`` over [a, b] with :func:`queuetheory.integrate.quad`.
 
     A logarithmic or power singularity at a finite lower limit is handled by the
@@ -257,8 +263,8 @@ def quad_np(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, *,
 
         upper = math.sqrt(b - a) if math.isfinite(b) else math.inf
         pts = [math.sqrt(p - a) for p in points if a < p < b]
-        return quad(g, 0.0, upper, points=pts, rtol=rtol, atol=0.0).value
-    return quad(f, a, b, points=list(points), rtol=rtol, atol=0.0).value  # pragma: no cover
+        return quad(g, 0.0, upper, points=pts, rtol=rtol, atol=atol).value
+    return quad(f, a, b, points=list(points), rtol=rtol, atol=atol).value  # pragma: no cover
 
 
 # ----------------------------------------------------------------- compilation
@@ -367,7 +373,7 @@ def _compile_integral(node: sp.Integral, free: list[sp.Symbol], module: str,
         if not math.isfinite(a):  # pragma: no cover - not produced by the package
             raise NotImplementedError("integrals from -inf are not supported numerically")
         return sign * quad_np(lambda t: np.broadcast_to(integrand(t, *vals), np.shape(t)),
-                              a, b, rtol=rtol)
+                              a, b, rtol=rtol, atol=0.0 if depth == 0 else rtol * 1e-3)
 
     vec = np.vectorize(value_scalar, otypes=[float])
 

@@ -66,7 +66,7 @@ import sympy as sp
 
 from .integral import QuadIntegral
 
-__all__ = ["integrate", "integrate_region", "Step", "Term", "match_term", "tidy"]
+__all__ = ["integrate", "integrate_region", "Step", "Term", "match_term", "tidy", "merge_integrals"]
 
 oo = sp.oo
 
@@ -209,6 +209,43 @@ def _apply_rules(m: Term, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[str, 
     return None
 
 
+def _power_substitution(term: sp.Expr, t: sp.Symbol, lo: sp.Expr,
+                        hi: sp.Expr) -> tuple[str, sp.Expr] | None:
+    """``t^n exp(c t^p)`` with one power p > 0, p != 1: substitute u = t^p and apply the rules.
+
+    t = u^{1/p}, dt = u^{1/p - 1}/p du; e.g. Weibull densities exp(-(x/s)^k).
+    """
+    powers: set[sp.Expr] = set()
+    for factor in sp.Mul.make_args(term):
+        if isinstance(factor, sp.exp):
+            for part in sp.Add.make_args(sp.expand(factor.args[0])):
+                _, d = part.as_independent(t, as_Add=False)
+                if d == 1:
+                    continue
+                if d.is_Pow and d.base == t and d.exp.is_Rational:
+                    powers.add(d.exp)
+                else:
+                    return None
+    if len(powers) != 1:
+        return None
+    p = powers.pop()
+    if not p.is_positive or p == 1:
+        return None
+    u = sp.Dummy("u", positive=True)
+    new = sp.powsimp(sp.expand_power_base(term.subs(t, u ** (1 / p)) * u ** (1 / p - 1) / p,
+                                          force=True), force=True)
+    new_lo = lo**p
+    new_hi = oo if hi == oo else hi**p
+    total = sp.Integer(0)
+    for piece in sp.Add.make_args(sp.expand(new)):
+        m = match_term(piece, u)
+        res = _apply_rules(m, u, new_lo, new_hi) if m is not None else None
+        if res is None:
+            return None
+        total += res[1]
+    return f"substitution u = t^{p}", total
+
+
 _DEFAULT_FALLBACK_BUDGET = 4.0
 
 
@@ -250,6 +287,8 @@ def integrate(expr: sp.Expr, t: sp.Symbol, lo: Any, hi: Any, *, fallback: bool =
     for term in terms:
         m = match_term(term, t)
         res = _apply_rules(m, t, lo, hi) if m is not None else None
+        if m is None:
+            res = _power_substitution(term, t, lo, hi)
         if res is None:
             # a term in normal form that no rule integrates (e.g. t^n e^{-at-b/t} on a finite
             # interval, an incomplete Bessel function) has no elementary closed form:
@@ -401,6 +440,27 @@ def integrate_region(expr: sp.Expr, t: sp.Symbol, lowers: Sequence[sp.Expr],
     return total
 
 
+def merge_integrals(expr: sp.Expr) -> sp.Expr:
+    """Combine ``c1*Integral(f1, L) + c2*Integral(f2, L) + ...`` with equal limits ``L``.
+
+    Fewer integral nodes mean fewer quadratures when the expression is evaluated
+    (each nested integral is a quadrature per outer node).
+    """
+    groups: dict[tuple, sp.Expr] = {}
+    rest = sp.Integer(0)
+    for term in sp.Add.make_args(expr):
+        ints = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Integral)]
+        if len(ints) != 1 or len(ints[0].limits) != 1:
+            rest += term
+            continue
+        node = ints[0]
+        coeff = term / node
+        groups[node.limits] = groups.get(node.limits, sp.Integer(0)) + coeff * node.function
+    for limits, integrand in groups.items():
+        rest += QuadIntegral(sp.factor_terms(integrand), *limits)
+    return rest
+
+
 def tidy(expr: sp.Expr) -> sp.Expr:
     """Collect a closed form on its special-function factors (Bessel K, E_n, exp, Γ).
 
@@ -412,6 +472,8 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     funcs = sorted(expr.atoms(sp.besselk, sp.expint, sp.uppergamma, sp.exp),
                    key=sp.default_sort_key)
     funcs = [f for f in funcs if f.free_symbols]
+    if expr.has(sp.Integral):
+        expr = merge_integrals(expr)
     if not funcs:
         return sp.factor_terms(expr)
     return sp.collect(expr, funcs, func=sp.factor_terms)
