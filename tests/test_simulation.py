@@ -286,12 +286,12 @@ def test_records_and_buckets_are_consistent():
     assert np.all(rec.completion >= rec.arrival + rec.size * (1 - 1e-12))
     resp = rec.response[rec.measured]
     assert r.jobs == resp.size == 19_000
-    assert r.mean_response_time == pytest.approx(resp.mean(), rel=1e-12)
+    assert r.sample_mean_response_time == pytest.approx(resp.mean(), rel=1e-12)
     assert r.mean_slowdown == pytest.approx(rec.slowdown[rec.measured].mean(), rel=1e-12)
     b = r.buckets
     assert b.count.sum() == r.jobs and len(b.count) == len(b.edges) + 1 == 10
     assert np.nansum(b.mean_response_time * b.count) / r.jobs == pytest.approx(
-        r.mean_response_time, rel=1e-12)
+        r.sample_mean_response_time, rel=1e-12)
     idx = np.searchsorted(b.edges, rec.size[rec.measured], side="right")
     for k in range(len(b.count)):
         sel = resp[idx == k]
@@ -320,8 +320,10 @@ def test_mm1_policies_with_mean_five(policy):
     assert low < 5.0 < high
     assert r.relative_half_width < 0.08
     # Little's law on the measurement window, and the mean work lambda E[S^2]/(2(1-rho)) = 4
-    assert r.mean_number_in_system == pytest.approx(r.arrival_rate * r.mean_response_time,
-                                                    rel=2e-3)
+    assert r.mean_number_in_system == pytest.approx(
+        r.arrival_rate * r.sample_mean_response_time, rel=2e-3)
+    # the plain batch-means interval covers the exact value too
+    assert r.sample_interval[0] < 5.0 < r.sample_interval[1]
     assert r.mean_work_in_system == pytest.approx(4.0, rel=0.1)
     assert r.utilization == pytest.approx(0.8, rel=0.01)
 
@@ -477,17 +479,80 @@ def test_control_variates():
     # FCFS: T = (work found at arrival) + (own size) on every path, so the controlled
     # estimate is the Pollaczek-Khinchine mean up to rounding
     r = qt.simulate(LFCFS(), MM1, jobs=50_000, seed=9)
-    assert r.controlled_mean_response_time == pytest.approx(5.0, rel=1e-8)
-    assert r.controlled_interval[0] <= r.controlled_mean_response_time <= r.controlled_interval[1]
+    assert r.estimator == "control variates"
+    assert r.mean_response_time == pytest.approx(5.0, rel=1e-8)
+    assert r.confidence_interval[0] <= r.mean_response_time <= r.confidence_interval[1]
     # SRPT: a valid and much narrower interval around the exact mean 2.35277...
     r = qt.simulate(LSRPT(), MM1, jobs=200_000, seed=9, level=0.999)
-    lo, hi = r.controlled_interval
+    lo, hi = r.confidence_interval
     assert lo < qt.SRPT().mean_response_time(MM1) < hi
-    assert hi - lo < 0.5 * (r.confidence_interval[1] - r.confidence_interval[0])
+    assert hi - lo < 0.5 * (r.sample_interval[1] - r.sample_interval[0])
+    assert r.sample_mean_response_time != r.mean_response_time
     # not available without a finite E[S^2], for traces, or for unstable loads
     heavy = qt.Workload(0.5, qt.Pareto(shape=1.5, scale=1.0 / 3.0))
     r = qt.simulate(LSRPT(), heavy, jobs=20_000, seed=1)
-    assert r.controlled_interval is None and r.controlled_mean_response_time is None
-    assert math.isfinite(r.mean_response_time)
+    assert r.estimator == "batch means"
+    assert r.mean_response_time == r.sample_mean_response_time
+    assert r.confidence_interval == r.sample_interval
     t = qt.simulate_trace(LSRPT(), np.arange(100.0), np.ones(100), batches=4)
-    assert t.controlled_interval is None
+    assert t.estimator == "batch means"
+    with pytest.warns(UnstableSimulationWarning):
+        u = qt.simulate(LSRPT(), qt.Workload(1.1, qt.Exponential(1.0)), jobs=2000, seed=1)
+    assert u.estimator == "batch means"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", [LPS(), LSRPT(), LFB(), LSJF()], ids=lambda p: p.name)
+def test_control_variate_interval_coverage(policy):
+    """Over 60 seeds the 90% control-variate intervals cover the exact mean 80-98% of the time
+    (a binomial(60, 0.9) count lies in [48, 59] with probability > 0.999)."""
+    w = qt.Workload(0.7, qt.Weibull(shape=0.5, scale=0.5))
+    exact = {"PS*": 1.0 / 0.3, "SRPT*": qt.SRPT().mean_response_time(w),
+             "FB*": qt.FB().mean_response_time(w), "SJF*": qt.SJF().mean_response_time(w)}
+    hits = sum(lo < exact[policy.name] < hi for lo, hi in (
+        qt.simulate(policy, w, jobs=100_000, seed=s, level=0.9).confidence_interval
+        for s in range(60)))
+    assert 48 <= hits <= 59
+
+
+def _reference_sprpt(t, x, y):
+    """Independent preemptive SPRPT event loop (heapq), completion times by job."""
+    import heapq
+
+    n = len(t)
+    done = np.empty(n)
+    heap = []
+    cur, c_rank, c_rem, now, i = -1, 0.0, 0.0, 0.0, 0
+    while i < n or cur >= 0:
+        ta = t[i] if i < n else math.inf
+        tc = now + c_rem if cur >= 0 else math.inf
+        if tc <= ta:
+            now = tc
+            done[cur] = now
+            cur = -1
+            if heap:
+                c_rank, _, cur, c_rem = heapq.heappop(heap)
+        else:
+            if cur >= 0:
+                c_rem -= ta - now
+                c_rank -= ta - now
+            now = ta
+            if cur < 0:
+                cur, c_rank, c_rem = i, y[i], x[i]
+            elif y[i] < c_rank:
+                heapq.heappush(heap, (c_rank, cur, cur, c_rem))
+                cur, c_rank, c_rem = i, y[i], x[i]
+            else:
+                heapq.heappush(heap, (y[i], i, i, x[i]))
+            i += 1
+    return done
+
+
+def test_sprpt_matches_an_independent_event_loop():
+    rng = np.random.default_rng(42)
+    n = 20_000
+    t = np.cumsum(rng.exponential(1 / 0.9, n))
+    x = rng.exponential(1.0, n)
+    y = x * rng.exponential(1.0, n)
+    c = qt.simulate_trace(LSPRPT(), t, x, y, records=True).records.completion
+    np.testing.assert_allclose(c, _reference_sprpt(t, x, y), rtol=1e-9, atol=1e-9)

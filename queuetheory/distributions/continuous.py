@@ -332,7 +332,8 @@ class Weibull(SizeDistribution):
         return {"shape": self._c, "scale": self._lam}
 
     def _z(self, x):
-        return (np.maximum(np.asarray(x, dtype=float), 0.0) / self._lam) ** self._c
+        with np.errstate(over="ignore"):
+            return (np.maximum(np.asarray(x, dtype=float), 0.0) / self._lam) ** self._c
 
     def _pdf(self, x):
         c, lam = self._c, self._lam

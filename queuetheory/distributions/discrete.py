@@ -93,14 +93,14 @@ class Discrete(SizeDistribution):
         self._set_atoms(v, p)
 
     # ----------------------------------------------------------- construction
-    def _set_atoms(self, v: np.ndarray, w: np.ndarray) -> None:
+    def _set_atoms(self, v: np.ndarray, w: np.ndarray, name: str = "values") -> None:
         values, inverse = np.unique(v, return_inverse=True)
         weights = np.bincount(inverse.ravel(), weights=w, minlength=values.size)
         keep = weights > 0
         values, weights = values[keep], weights[keep]
         if not np.any(values > 0):
             raise ParameterError(
-                "values must include a size > 0 with positive probability (E[S] must be > 0)")
+                f"{name} must include a size > 0 with positive probability (E[S] must be > 0)")
         self._values = values
         self._probs = weights / weights.sum()
         cdf = _cumsum0(self._probs)
@@ -112,10 +112,10 @@ class Discrete(SizeDistribution):
     def _cum(self, k: int) -> np.ndarray:
         """``[0, p_0 v_0^k, p_0 v_0^k + p_1 v_1^k, ...]`` (cached)."""
         if k not in self._cum_cache:
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore"):  # E[S^k] beyond the float range is inf
                 w = np.asarray(self._probs, dtype=np.longdouble) * np.asarray(
                     self._values, dtype=np.longdouble) ** k
-            cum = np.concatenate([[0.0], np.cumsum(w).astype(float)])
+                cum = np.concatenate([[0.0], np.cumsum(w).astype(float)])
             self._cum_cache[k] = cum
         return self._cum_cache[k]
 
@@ -251,7 +251,7 @@ class Empirical(Discrete):
         values, counts = np.unique(s, return_counts=True)
         self._n = int(s.size)
         keep_counts = counts.astype(np.int64)
-        self._set_atoms(values, keep_counts.astype(float))
+        self._set_atoms(values, keep_counts.astype(float), name="samples")
         self._count_cum = np.concatenate([[0], np.cumsum(keep_counts)])
         self._cdf_table = self._count_cum / self._n
         self._cum_cache[0] = self._cdf_table

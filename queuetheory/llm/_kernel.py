@@ -539,6 +539,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
     kv_b = _zeros_i(cap_kv)
     kv_k = _zeros_i(cap_kv)
     kv_n = _zeros_i(cap_kv)
+    kv_q = _zeros_i(cap_kv)
     nkv = 0
 
     total_blocks = cap_blocks if cap_blocks >= 0 else INF_I
@@ -1229,10 +1230,12 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     kv_b = _grow_i(kv_b, cap_kv)
                     kv_k = _grow_i(kv_k, cap_kv)
                     kv_n = _grow_i(kv_n, cap_kv)
+                    kv_q = _grow_i(kv_q, cap_kv)
                 kv_t[nkv] = tq
                 kv_b[nkv] = used_b
                 kv_k[nkv] = used_tok
                 kv_n[nkv] = n_sched
+                kv_q[nkv] = n_pre_tok + n_dec
                 nkv += 1
             tprev = tq
             tq = tq + tau
@@ -1328,4 +1331,4 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
 
     counters[K_NKV] = nkv
     return (first_tok, finish, npre, recomp, swaptok, maxgap, area, first_sched, tok_times,
-            kv_t[:nkv], kv_b[:nkv], kv_k[:nkv], kv_n[:nkv], counters, t)
+            kv_t[:nkv], kv_b[:nkv], kv_k[:nkv], kv_n[:nkv], counters, t, kv_q[:nkv])

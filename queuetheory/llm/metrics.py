@@ -74,12 +74,15 @@ def batch_means_ci(values: np.ndarray, batches: int = 20, level: float = 0.95,
 class SimulationResult:
     """Everything :func:`~queuetheory.llm.simulate` measured.
 
-    Per-request arrays are in the order the requests were given. Attributes:
+    Per-request arrays follow the input: the order of a list of
+    :class:`~queuetheory.llm.Request`, or the (arrival-sorted) order of a
+    :class:`~queuetheory.llm.RequestSet`. Attributes:
     ``arrival, prompt_tokens, output_tokens, predicted_output,
     first_token_time, finish_time, ttft, latency, tpot, normalized_latency,
     max_token_gap, queueing_delay, preemptions, recomputed_tokens,
-    swapped_bytes, kv_area``; per iteration ``kv_time, kv_blocks, kv_tokens,
-    batch_size``; counters ``n_iterations`` (model iterations) and ``n_steps``
+    swapped_bytes, kv_area``; per iteration (when ``record_kv``) ``kv_time`` (start),
+    ``kv_blocks``, ``kv_tokens`` (KV in use), ``batch_size`` (requests scheduled) and
+    ``iteration_tokens`` (tokens processed); counters ``n_iterations`` (model iterations) and ``n_steps``
     (loop steps actually executed: fewer with event skipping),
     ``memory_preemptions, priority_preemptions``; ``end_time``.
     """
@@ -88,6 +91,7 @@ class SimulationResult:
                  first_token_time, finish_time, preemptions, recomputed_tokens,
                  swapped_tokens, max_token_gap, kv_area, first_scheduled, token_times,
                  kv_time, kv_blocks, kv_tokens, batch_size, counters, end_time,
+                 iteration_tokens=None,
                  kv_bytes_per_token, block_size, policy_name="", engine="") -> None:
         self.arrival = arrival
         self.prompt_tokens = prompt_tokens
@@ -112,6 +116,8 @@ class SimulationResult:
         self.kv_blocks = kv_blocks
         self.kv_tokens = kv_tokens
         self.batch_size = batch_size
+        self.iteration_tokens = (np.zeros(0, np.int64) if iteration_tokens is None
+                                 else iteration_tokens)
         self.n_iterations = int(counters[0])
         self.n_steps = int(counters[1])
         self.memory_preemptions = int(counters[2])
@@ -178,6 +184,23 @@ class SimulationResult:
             raise ParameterError(f"end must be > start (got start={t0}, end={t1})")
         m = (self.finish_time > t0) & (self.finish_time <= t1)
         return float(self.output_tokens[m].sum()) / (t1 - t0)
+
+    def processed_token_rate(self, *, start: float | None = None,
+                             end: float | None = None) -> float:
+        """Tokens processed (prefill + decode) per second by iterations starting in [start, end).
+
+        The quantity the compute bound caps at b/t_b (needs ``record_kv``).
+        """
+        if self.kv_time.size == 0:
+            raise ParameterError("the iteration series was not recorded (record_kv=False)")
+        t0 = float(self.kv_time[0]) if start is None else float(start)
+        t1 = self.end_time if end is None else float(end)
+        if not t1 > t0:
+            raise ParameterError(f"end must be > start (got start={t0}, end={t1})")
+        d = self._durations()
+        m = (self.kv_time >= t0) & (self.kv_time < t1)
+        busy = d[m].sum()
+        return float(self.iteration_tokens[m].sum()) / (t1 - t0) if busy > 0 else 0.0
 
     def slo_attainment(self, ttft: float = math.inf, tpot: float = math.inf) -> float:
         """Fraction of requests with TTFT ≤ ``ttft`` and TPOT ≤ ``tpot`` (o = 1: TTFT only)."""

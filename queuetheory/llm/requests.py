@@ -86,6 +86,9 @@ class Request:
 class RequestSet:
     """Requests as arrays, sorted by arrival (ties keep input order).
 
+    Simulation results for a RequestSet are in this sorted order (aligned with
+    its attributes); for a list of :class:`Request` they follow the list.
+
     Attributes
     ----------
     arrival, prompt_tokens, output_tokens, predicted_output : numpy.ndarray

@@ -157,36 +157,30 @@ def simulate(requests: Any, server: Server, policy: LLMPolicy, *, seed: Any = No
     out = _run(reqs, server, policy, seed=seed, event_skipping=event_skipping, engine=engine,
                record_token_times=record_token_times, record_kv=record_kv,
                j0=zeros, comp0=zeros, last0=np.full(n, np.nan), max_iterations=max_iterations)
-    return _result(reqs, server, policy, out, record_token_times, engine=out[-1])
+    return _result(reqs, server, policy, out, record_token_times, engine=out[-1],
+                   input_order=not isinstance(requests, RequestSet))
 
 
-def _check_memory(reqs: RequestSet, server: Server) -> None:
+def _check_memory(reqs: RequestSet, server: Server, outputs: np.ndarray) -> None:
+    """Every request must fit in the KV cache on its own (else it could never finish)."""
     cap = server.capacity_blocks
     if cap is None:
         return
-    bs = server.block_size
-    need = -((-(reqs.prompt_tokens + reqs.output_tokens)) // bs)
-    if server.batching != "static":
-        wm = int(np.floor(server.watermark * cap))
-        cap_eff = cap
-        if int(need.max()) > cap_eff:
-            k = int(np.argmax(need))
-            raise ParameterError(
-                f"kv_capacity_tokens must hold every request's prompt + output "
-                f"({int(reqs.prompt_tokens[k] + reqs.output_tokens[k])} tokens = "
-                f"{int(need[k])} blocks > {cap_eff} blocks)")
-        del wm
-    elif int(need.max()) > cap:
-        raise ParameterError("kv_capacity_tokens must hold every request's full reservation "
-                             "(prompt + output) in static batching")
+    total = reqs.prompt_tokens + outputs
+    need = -((-total) // server.block_size)
+    if int(need.max()) > cap:
+        k = int(np.argmax(need))
+        raise ParameterError(
+            f"kv_capacity_tokens must hold every request's prompt + output "
+            f"({int(total[k])} tokens = {int(need[k])} blocks > {cap} blocks)")
 
 
 def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_skipping, engine,
          record_token_times, record_kv, j0, comp0, last0, outputs=None,
          max_iterations=None):
-    _check_memory(reqs, server)
     n = len(reqs)
-    o = reqs.output_tokens if outputs is None else outputs
+    o = reqs.output_tokens if outputs is None else np.asarray(outputs, np.int64)
+    _check_memory(reqs, server, o)
     ip = np.zeros(K.N_IP, np.int64)
     fp = np.zeros(K.N_FP, np.float64)
     ip[K.I_N] = n
@@ -230,6 +224,7 @@ def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_ski
     else:  # the reference loop runs on Python lists (much faster than numpy scalars)
         out = K.run(*(a.tolist() for a in args))
     out = tuple(np.asarray(v) if i != 14 else float(v) for i, v in enumerate(out))
+    out, iter_tokens = out[:15], out[15]
     status = int(out[13][K.K_STATUS])
     if status == 3:
         raise QueueTheoryError(
@@ -239,15 +234,18 @@ def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_ski
     if status != 0:  # pragma: no cover - guarded by input validation
         raise QueueTheoryError(f"the simulation could not serve every request "
                                f"(status {status})")
-    return (*out, tok_off, "numba" if use_numba else "python")
+    return (*out, tok_off, iter_tokens, "numba" if use_numba else "python")
 
 
 def _result(reqs: RequestSet, server: Server, policy: LLMPolicy, out, record_token_times,
-            *, engine, first_tok=None, ttft_shift=None) -> SimulationResult:
+            *, engine, first_tok=None, input_order=False) -> SimulationResult:
     (first_tok_k, finish, npre, recomp, swaptok, maxgap, area, first_sched, tok_times,
-     kv_t, kv_b, kv_k, kv_n, counters, t_end, tok_off, _eng) = out
-    inv = np.empty_like(reqs.order)
-    inv[reqs.order] = np.arange(reqs.order.size)
+     kv_t, kv_b, kv_k, kv_n, counters, t_end, tok_off, iter_tokens, _eng) = out
+    if input_order:  # a list of Request: report in the list's order
+        inv = np.empty_like(reqs.order)
+        inv[reqs.order] = np.arange(reqs.order.size)
+    else:            # a RequestSet: report in its (arrival-sorted) order
+        inv = np.arange(len(reqs))
 
     def back(a):
         return np.asarray(a)[inv]
@@ -263,7 +261,8 @@ def _result(reqs: RequestSet, server: Server, policy: LLMPolicy, out, record_tok
         recomputed_tokens=back(recomp), swapped_tokens=back(swaptok),
         max_token_gap=back(maxgap), kv_area=back(area), first_scheduled=back(first_sched),
         token_times=tt, kv_time=np.asarray(kv_t), kv_blocks=np.asarray(kv_b),
-        kv_tokens=np.asarray(kv_k), batch_size=np.asarray(kv_n), counters=np.asarray(counters),
+        kv_tokens=np.asarray(kv_k), batch_size=np.asarray(kv_n),
+        iteration_tokens=np.asarray(iter_tokens), counters=np.asarray(counters),
         end_time=t_end, kv_bytes_per_token=server.kv_bytes_per_token,
         block_size=server.block_size, policy_name=repr(policy), engine=engine)
 
@@ -329,13 +328,20 @@ def simulate_disaggregated(requests: Any, prefill_server: Server, decode_server:
         swaptok[sorted_idx] += dec[4]
         maxgap[sorted_idx] = dec[5]
         area[sorted_idx] += dec[6]
-        sub_orig = RequestSet(reqs.arrival[sorted_idx], reqs.prompt_tokens[sorted_idx],
-                              reqs.output_tokens[sorted_idx], reqs.predicted_output[sorted_idx])
-        dec_res = _result(sub_orig, decode_server, policy, dec, False, engine=dec[-1],
-                          first_tok=first_tok[sorted_idx])
+        # the decode server's own result, over these requests in their original arrival order
+        keep = np.sort(sorted_idx)
+        sub_orig = RequestSet(reqs.arrival[keep], reqs.prompt_tokens[keep],
+                              reqs.output_tokens[keep], reqs.predicted_output[keep])
+        pos = np.empty(n, np.int64)
+        pos[sorted_idx] = np.arange(sorted_idx.size)
+        perm = pos[keep]   # decode-run position of each request of sub_orig
+        dec_sorted = tuple(np.asarray(v)[perm] if k < 8 else v for k, v in enumerate(dec))
+        dec_res = _result(sub_orig, decode_server, policy, dec_sorted, False, engine=dec[-1],
+                          first_tok=first_tok[keep])
     combined_out = (first_tok, finish, npre, recomp, swaptok, maxgap, area, first_sched,
                     np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64),
                     np.zeros(0, np.int64), pre[13] if dec_res is None else dec[13],
-                    float(np.nanmax(finish)), pre[15], pre[16])
-    combined = _result(reqs, decode_server, policy, combined_out, False, engine=pre[-1])
+                    float(np.nanmax(finish)), pre[15], np.zeros(0, np.int64), pre[17])
+    combined = _result(reqs, decode_server, policy, combined_out, False, engine=pre[-1],
+                       input_order=not isinstance(requests, RequestSet))
     return combined, dec_res

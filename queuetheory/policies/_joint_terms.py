@@ -530,14 +530,14 @@ class JointTerms:
     # ------------------------------------------------------- expectations
     def expect_y(self, phi: Callable[[np.ndarray, dict], np.ndarray], names: Sequence[str], *,
                  c: float | None = None, T: float | None = None, rtol: float = 1e-10,
-                 lo: float = 0.0) -> Estimate:
-        """E_μ[φ(Y) 1(Y > lo)] where φ(y, F) sees the y-functions F = fn(y, names)."""
+                 lo: float | None = None) -> Estimate:
+        """E_μ[φ(Y) 1(Y > lo)] (all Y when ``lo`` is None), φ(y, F) with F = fn(y, names)."""
         self.set_accuracy(rtol)
         names = list(dict.fromkeys(list(names)))
         total = Estimate(0.0, 0.0)
         av, ap = self.y_atoms()
         if av.size:
-            keep = (av > lo) & (ap > 0)
+            keep = ((av > lo) if lo is not None else np.ones(av.size, bool)) & (ap > 0)
             if np.any(keep):
                 v = av[keep]
                 F = self.fn(v, names, c=c, T=T)
@@ -547,7 +547,8 @@ class JointTerms:
                 total = total + _dot(ap[keep], vals)
         if self.y_has_density:
             need = list(dict.fromkeys([*names, "fy"]))
-            pts = np.sqrt(np.asarray([p for p in self.y_points() if p > lo], float))
+            lo0 = 0.0 if lo is None else lo
+            pts = np.sqrt(np.asarray([p for p in self.y_points() if p > lo0], float))
 
             def integrand(w: np.ndarray) -> np.ndarray:
                 y = w * w
@@ -560,7 +561,7 @@ class JointTerms:
                 return val
 
             try:
-                total = total + _outer_quad(integrand, math.sqrt(lo), pts, rtol,
+                total = total + _outer_quad(integrand, math.sqrt(lo0), pts, rtol,
                                             math.sqrt(self.y_scale()))
             except _Infinite:
                 return Estimate(math.inf, 0.0)
@@ -619,7 +620,7 @@ class JointTerms:
         return phi
 
     def mean_waiting(self, kind: str, *, c: float | None = None, rtol: float = 1e-10,
-                     lo: float = 0.0) -> Estimate:
+                     lo: float | None = None) -> Estimate:
         """E_μ[λ N(Y) / (2 (1 − ρ′(Y)) (1 − ρ′(Y⁻)))] (SOAP waiting term, atom-aware)."""
         return self._inflate(self.expect_y(self.waiting_phi(kind), self.numerator_names(kind),
                                            c=c, rtol=rtol, lo=lo))
@@ -882,9 +883,9 @@ class DiscreteTerms(JointTerms):
         val = float(self.H(b) - self.H(a))
         return Estimate(val, 1e-13 * abs(val) + 1e-15)
 
-    def expect_y(self, phi, names, *, c=None, T=None, rtol=1e-10, lo=0.0):
+    def expect_y(self, phi, names, *, c=None, T=None, rtol=1e-10, lo=None):
         names = list(dict.fromkeys(list(names)))
-        if lo <= 0.0 and (self.y.size == 0 or self.y[0] > lo):
+        if lo is None or self.y.size == 0 or self.y[0] > lo:
             y, w = self.y, self.w
         else:
             keep = self.y > lo
@@ -1332,8 +1333,9 @@ class _YRestricted(JointTerms):
     def y_scale(self):
         return self.base.y_scale()
 
-    def expect_y(self, phi, names, *, c=None, T=None, rtol=1e-10, lo=0.0):
-        return super().expect_y(phi, names, c=c, T=T, rtol=rtol, lo=max(lo, self.T))
+    def expect_y(self, phi, names, *, c=None, T=None, rtol=1e-10, lo=None):
+        lo = self.T if lo is None else max(lo, self.T)
+        return super().expect_y(phi, names, c=c, T=T, rtol=rtol, lo=lo)
 
     def residence_integral(self, a, b, rtol=1e-10):
         if isinstance(self.base, DiscreteTerms):  # pragma: no cover - discrete restricts pairs

@@ -17,8 +17,10 @@ Numerics (formulas.md §3.3, §10)
   law's breakpoints, atoms and at decades around its median. This turns
   density singularities at 0 (Weibull shape < 1) and power tails (Pareto)
   into exponentially decaying integrands. The range is cut at ``1e±150``
-  times the median; the neglected head and tail are bounded and the bound is
-  added to the error estimate.
+  times the median (beyond, x² overflows); the neglected head and tail are
+  bounded and the bound is added to the error estimate. This only matters
+  for extremely heavy tails: for Pareto shape 1.05 the reported relative
+  error is 3e-8, for shape 1.02 it is 1e-3 (shape >= 1.1: below 1e-12).
 * Purely atomic laws (Deterministic, Discrete, Empirical) are evaluated by
   exact finite sums: E over x is a sum over atoms and ``∫ F̄/(1 − ρ)`` is a
   sum over the intervals between atoms, where the integrand is constant.

@@ -124,11 +124,12 @@ def crosscheck(policy: Policy, workload: Workload, *, jobs: int = 400_000, seed:
     """
     est = policy.evaluate(workload, method=method, rtol=rtol)
     sim = simulate(policy, workload, jobs=jobs, seed=seed, level=level, **simulate_kwargs)
-    if control_variates and sim.controlled_interval is not None:
-        mean, (low, high), estimator = (sim.controlled_mean_response_time,
-                                        sim.controlled_interval, "control variates")
+    if control_variates:
+        mean, (low, high), estimator = sim.mean_response_time, sim.confidence_interval, \
+            sim.estimator
     else:
-        mean, (low, high), estimator = sim.mean_response_time, sim.confidence_interval, sim.method
+        mean, (low, high), estimator = (sim.sample_mean_response_time, sim.sample_interval,
+                                        sim.method)
     value, err = float(est.value), abs(float(est.error))
     # an infinite formula value or error estimate cannot be confirmed by a finite simulation
     agree = bool(math.isfinite(value) and math.isfinite(err) and low - err <= value <= high + err)

@@ -38,9 +38,10 @@ in order of arrival, into ``batches`` consecutive batches of equal size; the
 interval is the Student-t interval of the batch means (non-overlapping batch
 means; Law & Kelton, *Simulation Modeling and Analysis*, §9.5.3). With
 ``replications=R`` it is instead the t interval of ``R`` independent runs
-(each with its own warm-up). In addition, when E[S²] < ∞ and ρ < 1, a
-control-variate estimate (``controlled_mean_response_time`` and
-``controlled_interval``) regresses the batch means on the batch means of the
+(each with its own warm-up). When E[S²] < ∞ and ρ < 1, the reported
+``mean_response_time`` and ``confidence_interval`` are a control-variate
+estimate (the plain ones are ``sample_mean_response_time`` and
+``sample_interval``): the batch means are regressed on the batch means of the
 work found in the system at arrival, whose expectation is λE[S²]/(2(1−ρ)) for
 every work-conserving policy (PASTA), and of the job sizes (expectation E[S]);
 the interval is the Lavenberg–Welch t interval with ``batches − 3`` degrees of
@@ -526,9 +527,9 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
     >>> import queuetheory as qt
     >>> w = qt.Workload(arrival_rate=0.5, size=qt.Exponential(mean=1.0))
     >>> r = qt.simulate(qt.SRPT(), w, jobs=100_000, seed=1)
-    >>> low, high = r.controlled_interval
-    >>> bool(low < qt.SRPT().mean_response_time(w) < high)
-    True
+    >>> low, high = r.confidence_interval
+    >>> bool(low < qt.SRPT().mean_response_time(w) < high), r.estimator
+    (True, 'control variates')
     >>> r.jobs, r.warmup, r.stable
     (90000, 10000, True)
     """
@@ -721,6 +722,8 @@ def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
     cv = None
     if controls is not None:
         cv = _controlled(bm_t, bstat[:, 3:5] / bstat[:, 2:3], controls, level)
+    sample_ci = _t_interval(bm_t, mean_t, level)
+    est, ci, estimator = (mean_t, sample_ci, method) if cv is None else (*cv, "control variates")
     window = sum(r.window for r in raws)
     return SimulationResult(
         policy=policy.name,
@@ -732,8 +735,11 @@ def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
         level=level,
         method=method,
         batches=int(bstat.shape[0]),
-        mean_response_time=mean_t,
-        confidence_interval=_t_interval(bm_t, mean_t, level),
+        mean_response_time=est,
+        confidence_interval=ci,
+        estimator=estimator,
+        sample_mean_response_time=mean_t,
+        sample_interval=sample_ci,
         mean_slowdown=mean_s,
         slowdown_interval=_t_interval(bm_s, mean_s, level),
         buckets=_bucket_summary(edges, kstat),
@@ -748,6 +754,4 @@ def _summarize(policy: Policy, wl: str, raws: list[_Raw], warmup: int,
         elapsed=elapsed,
         max_in_system=max(r.max_n for r in raws),
         batch_means=bm_t,
-        controlled_mean_response_time=None if cv is None else cv[0],
-        controlled_interval=None if cv is None else cv[1],
     )

@@ -150,7 +150,9 @@ def _apply_rules(m: Term, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[str, 
                 return None
             return "power", scale * (sp.log(hi) - sp.log(lo))
         if hi == oo:
-            return None
+            if not _is_neg(n + 1) or lo == 0:
+                return None
+            return "power", -scale * lo ** (n + 1) / (n + 1)
         if lo == 0 and not _is_pos(n + 1):
             return None
         return "power", scale * (hi ** (n + 1) - lo ** (n + 1)) / (n + 1)

@@ -233,11 +233,18 @@ def main() -> None:
             for x in law.xs:
                 print(f"            ({k}, {float(x)!r}): {fmt(law.partial(k, x))},")
         print("        },")
-        print("        'sf': {" + ", ".join(f"{float(x)!r}: {fmt(law.sf(x))}" for x in law.xs)
-              + "},")
-        print("        'moment': {" + ", ".join(f"{k}: {fmt(law.moment(k))}" for k in (1, 2, 3))
-              + "},")
-        print("        'ppf': {" + ", ".join(f"{q!r}: {fmt(law.ppf(q))}" for q in law.qs) + "},")
+        print("        'sf': {")
+        for x in law.xs:
+            print(f"            {float(x)!r}: {fmt(law.sf(x))},")
+        print("        },")
+        print("        'moment': {")
+        for k in (1, 2, 3):
+            print(f"            {k}: {fmt(law.moment(k))},")
+        print("        },")
+        print("        'ppf': {")
+        for q in law.qs:
+            print(f"            {q!r}: {fmt(law.ppf(q))},")
+        print("        },")
         print("    },")
     print("}")
 

@@ -1,7 +1,7 @@
 """Independent high-precision reference values for the prediction-based policies.
 
 M/M/1 (S ~ Exp(1)) with exponential predictions (Y | S = s ~ Exp(mean s)),
-evaluated with mpmath at 30 significant digits. Written independently of the
+evaluated with mpmath at 25 significant digits. Written independently of the
 queuetheory package (it imports nothing from it): every building block is
 derived here by hand and, where a closed form is used, checked against a
 direct mpmath quadrature of its definition before use.
@@ -27,8 +27,9 @@ Derivations (for this script)
 * One bit (§5.2): ρ_S, P_L, E[S² 1(short)] from B(·, T) (prediction) or the
   exponential partial moments (size).
 
-Run ``python tests/reference/prediction_policies_reference.py`` (a few minutes);
-it prints the dictionaries stored in tests/test_prediction_policies.py.
+Run ``python tests/reference/prediction_policies_reference.py [basic] [onebit] [trail] [cond]``
+(minutes to an hour for "trail"); it prints ``key = value`` lines, stored in
+tests/test_prediction_policies.py, tests/test_trail.py and tests/test_onebit.py.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import functools
 
 import mpmath as mp
 
-mp.mp.dps = 30
+mp.mp.dps = 25
 E = mp.e
 LAMS = ["0.5", "0.7", "0.8", "0.9", "0.95", "0.99"]
 TRAIL_LAMS = ["0.5", "0.9", "0.99"]
@@ -193,34 +194,43 @@ def onebit_optimum(lam, variant, on):
     return T, onebit(lam, T, variant, on)
 
 
-def main() -> None:
+def main(parts: list[str]) -> None:
+    """Print ``KEY = value`` lines as they are computed (parts: basic, onebit, trail, cond)."""
     check_blocks()
-    out: dict = {"spjf": {}, "pspjf": {}, "sprpt": {}, "trail": {}, "trail_size": {},
-                 "onebit_T1": {}, "onebit_opt": {}, "sprpt_cond": {}, "trail_cond": {}}
-    for s in LAMS:
-        lam = mp.mpf(s)
-        out["spjf"][s] = mp.nstr(spjf(lam), 20)
-        out["pspjf"][s] = mp.nstr(pspjf(lam), 20)
-        out["sprpt"][s] = mp.nstr(sprpt(lam), 20)
-        out["trail_size"][s] = mp.nstr(trail_size(lam, mp.mpf("0.5")), 20)
-        for on in ("prediction", "size"):
-            for variant in ("np", "lcfs", "fcfs"):
-                out["onebit_T1"][f"{s}/{on}/{variant}"] = mp.nstr(onebit(lam, 1, variant, on), 20)
-                if s in ("0.5", "0.7", "0.9"):
-                    T, v = onebit_optimum(lam, variant, on)
-                    out["onebit_opt"][f"{s}/{on}/{variant}"] = (mp.nstr(T, 20), mp.nstr(v, 20))
-    for cs in TRAIL_CS:
-        c = mp.mpf(cs)
-        check_trail(c)
-        for s in TRAIL_LAMS:
-            out["trail"][f"{s}/{cs}"] = mp.nstr(trail(mp.mpf(s), c), 20)
-    lam = mp.mpf("0.8")
-    for x, y in (("1", "0.5"), ("0.5", "2"), ("3", "1")):
-        out["sprpt_cond"][f"{x}/{y}"] = mp.nstr(sprpt_conditional(lam, x, y), 20)
-        out["trail_cond"][f"{x}/{y}"] = mp.nstr(trail_conditional(lam, mp.mpf("0.5"), x, y), 20)
-    for key, val in out.items():
-        print(f"{key.upper()} = {val!r}")
+
+    def emit(key, val):
+        print(f"{key} = {val!r}", flush=True)
+
+    if "basic" in parts:
+        for s in LAMS:
+            lam = mp.mpf(s)
+            emit(f"spjf/{s}", mp.nstr(spjf(lam), 20))
+            emit(f"pspjf/{s}", mp.nstr(pspjf(lam), 20))
+            emit(f"sprpt/{s}", mp.nstr(sprpt(lam), 20))
+            emit(f"trail_size/{s}/0.5", mp.nstr(trail_size(lam, mp.mpf("0.5")), 20))
+    if "onebit" in parts:
+        for s in LAMS:
+            lam = mp.mpf(s)
+            for on in ("prediction", "size"):
+                for variant in ("np", "lcfs", "fcfs"):
+                    emit(f"onebit_T1/{s}/{on}/{variant}", mp.nstr(onebit(lam, 1, variant, on), 20))
+                    if s in ("0.5", "0.7", "0.9"):
+                        T, v = onebit_optimum(lam, variant, on)
+                        emit(f"onebit_opt/{s}/{on}/{variant}", (mp.nstr(T, 20), mp.nstr(v, 20)))
+    if "trail" in parts:
+        for cs in TRAIL_CS:
+            c = mp.mpf(cs)
+            check_trail(c)
+            for s in TRAIL_LAMS:
+                emit(f"trail/{s}/{cs}", mp.nstr(trail(mp.mpf(s), c), 20))
+    if "cond" in parts:
+        lam = mp.mpf("0.8")
+        for x, y in (("1", "0.5"), ("0.5", "2"), ("3", "1")):
+            emit(f"sprpt_cond/{x}/{y}", mp.nstr(sprpt_conditional(lam, x, y), 20))
+            emit(f"trail_cond/{x}/{y}", mp.nstr(trail_conditional(lam, mp.mpf("0.5"), x, y), 20))
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:] or ["basic", "onebit", "trail", "cond"])
