@@ -15,6 +15,10 @@ Features
 * an infinite upper limit, mapped onto ``[0, 1)`` by ``x = c + L t / (1 - t)``;
 * an absolute error estimate (QUADPACK's heuristic) returned with the value.
 
+Integrable endpoint singularities up to about x^-0.7 and logarithms are handled by
+bisection; stronger ones (x^-0.9) should be removed by a substitution (e.g. x = v^k),
+because the error estimate can then understate the error by a small factor.
+
 >>> import numpy as np
 >>> from queuetheory.integrate import quad
 >>> est = quad(lambda x: np.exp(-x), 0.0, np.inf)
@@ -132,11 +136,18 @@ def _rule(f: Callable, lo: np.ndarray, hi: np.ndarray, tail: np.ndarray, c: floa
     t = mid[:, None] + half[:, None] * _NODES[None, :]  # (k, 21)
     x = t.copy()
     jac = np.ones_like(t)
+    at_infinity = np.zeros(t.shape, dtype=bool)
     if np.any(tail):
         tt = t[tail]
         one_minus = 1.0 - tt
-        x[tail] = c + scale * tt / one_minus
-        jac[tail] = scale / one_minus**2
+        with np.errstate(divide="ignore"):
+            x[tail] = c + scale * tt / one_minus
+            jac[tail] = scale / one_minus**2
+        # Nodes so close to t = 1 that x overflows to inf: the (integrable) integrand is taken
+        # to vanish there, which is its limit for every convergent integral on [c, inf).
+        at_infinity = ~np.isfinite(x) | ~np.isfinite(jac)
+        x[at_infinity] = np.finfo(float).max
+        jac[at_infinity] = 0.0
     fx = np.asarray(f(x.ravel()), dtype=float)
     k = lo.size
     if fx.ndim == 1:
@@ -147,7 +158,7 @@ def _rule(f: Callable, lo: np.ndarray, hi: np.ndarray, tail: np.ndarray, c: floa
         if fx.shape[0] != x.size:
             raise IntegrationError("integrand returned an array of the wrong length")
         fx = fx.reshape(k, 21, -1)
-    fx = fx * jac[:, :, None]
+    fx = np.where(at_infinity[:, :, None], 0.0, fx * jac[:, :, None])
     if not np.all(np.isfinite(fx)):
         bad = x.reshape(k, 21)[~np.all(np.isfinite(fx), axis=2)]
         raise IntegrationError(

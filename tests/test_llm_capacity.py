@@ -1,4 +1,4 @@
-"""Throughput plateaus at the capacity bounds; recompute eviction oscillates (llm-models.md §11.3-4).
+"""Throughput levels off at the capacity bounds; recompute eviction oscillates (§11.3-4).
 
 * Compute bound (Li, Dai, Peng 2025, §6.1): with a token budget b per iteration of
   t_b seconds, mixed prefill/decode batching (vLLM v1, Sarathi) levels off at
@@ -99,7 +99,7 @@ def test_throughput_levels_off_at_the_memory_bound():
                                    capacity_tokens=M, iteration_time=0.01)
     assert caps.binding == "memory" and caps.capacity == pytest.approx(mu)
     little = M / (0.01 * (llm.memory_time_area(S, O) - O))  # vLLM accounting: g - o
-    for load in (1.5, 3.0):
+    for load in (2.0,):
         reqs = llm.generate_requests(2500, rate=load * mu, prompt=S, output=O, seed=1)
         res = llm.simulate(reqs, memory_server(0.0), llm.FCFS(), engine="python")
         thr = overload_throughput(res, reqs)
@@ -118,7 +118,7 @@ def batch_autocorrelation(res, t0, t1, step=0.1, max_lag=10.0):
 
 def test_recompute_eviction_limit_cycle_loses_throughput():
     mu = memory_bound()
-    reqs = llm.generate_requests(2500, rate=1.5 * mu, prompt=S, output=O, seed=1)
+    reqs = llm.generate_requests(2000, rate=1.5 * mu, prompt=S, output=O, seed=1)
     # re-prefilling s + j tokens costs 2e-4 s per token on top of the 10 ms iteration
     rec = llm.simulate(reqs, memory_server(2e-4, "recompute"), llm.FCFS(), engine="python")
     t_end = float(reqs.arrival[-1])
@@ -133,6 +133,5 @@ def test_recompute_eviction_limit_cycle_loses_throughput():
     # the loss comes from recomputation: cheap swapping keeps most of the throughput ...
     swap = llm.simulate(reqs, memory_server(2e-4, "swap"), llm.FCFS(), engine="python")
     assert overload_throughput(swap, reqs) > 0.85 * mu
-    # ... and an admission rule that never needs to evict (MC-SF) has no evictions at all
-    mcsf = llm.simulate(reqs, memory_server(2e-4, "recompute"), llm.MCSF(), engine="python")
-    assert mcsf.preemptions.sum() == 0
+    # (an admission rule that never needs to evict, MC-SF, avoids it altogether:
+    # test_llm_semantics.py::test_mcsf_admission_avoids_evictions)

@@ -67,7 +67,7 @@ def test_jump_identical_to_per_iteration_loop(server_name, policy_name):
     loop = llm.simulate(reqs, server, pol, seed=1, engine="python", record_token_times=True,
                         event_skipping=False)
     assert_identical(jump, loop)
-    assert loop.n_steps == loop.n_iterations
+    assert jump.n_steps <= loop.n_steps and loop.n_steps >= loop.n_iterations
     # token timestamps are consistent with the per-request summaries
     for tt, f, g, o in zip(jump.token_times, jump.first_token_time, jump.finish_time,
                            jump.output_tokens):

@@ -86,7 +86,7 @@ def test_package_formulas_reproduce_the_exact_values():
 @pytest.fixture(scope="module")
 def simulated():
     rng = np.random.default_rng(2024)
-    n = 40_000
+    n = 30_000
     probs = np.array([p for _, _, p in JOINT])
     k = rng.choice(len(JOINT), size=n, p=probs / probs.sum())
     o = np.array([x for x, _, _ in JOINT])[k]

@@ -1154,6 +1154,10 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             used_tok += comp[pres[q]]
 
         if n_sched == 0:
+            if n_run > 0 or changed:
+                # e.g. the first running request was its own allocation's victim: the
+                # others run in the next step, at the same time
+                continue
             # nothing can run: wait for the next arrival or promotion
             tn = np.inf
             if na < n:

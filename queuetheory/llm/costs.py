@@ -40,7 +40,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ParameterError, check_finite, check_nonnegative, check_positive
+from ..errors import (
+    ParameterError,
+    check_finite,
+    check_in_interval,
+    check_nonnegative,
+    check_positive,
+)
 from . import _kernel as K
 
 __all__ = [
@@ -277,7 +283,6 @@ class RooflineCost(CostModel):
         """
         peak = check_positive("peak_flops", peak_flops)
         bw = check_positive("bandwidth", bandwidth)
-        from ..errors import check_in_interval
         mfu = check_in_interval("mfu", mfu, 0.0, 1.0, closed_low=False)
         mbu = check_in_interval("mbu", mbu, 0.0, 1.0, closed_low=False)
         if model.n_params is None:

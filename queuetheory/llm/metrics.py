@@ -82,8 +82,8 @@ class SimulationResult:
     max_token_gap, queueing_delay, preemptions, recomputed_tokens,
     swapped_bytes, kv_area``; per iteration (when ``record_kv``) ``kv_time`` (start),
     ``kv_blocks``, ``kv_tokens`` (KV in use), ``batch_size`` (requests scheduled) and
-    ``iteration_tokens`` (tokens processed); counters ``n_iterations`` (model iterations) and ``n_steps``
-    (loop steps actually executed: fewer with event skipping),
+    ``iteration_tokens`` (tokens processed); counters ``n_iterations`` (model
+    iterations) and ``n_steps`` (loop steps actually executed: fewer with event skipping),
     ``memory_preemptions, priority_preemptions``; ``end_time``.
     """
 

@@ -147,6 +147,8 @@ class OneBit(Policy):
             raise ParameterError(f"on must be one of {_ON} (got {on!r})")
         self.on = on
         self.uses = "prediction" if on == "prediction" else "size"
+        #: What :meth:`descriptor` depends on ("x" size, "y" prediction).
+        self.descriptor_dependence = "y" if on == "prediction" else "x"
         self.is_soap = shorts == "fcfs"
         kind = "P" if self.preemptive else "NP"
         self.name = f"one-bit-{'PRED' if on == 'prediction' else 'THR'}-{kind}-{shorts}"

@@ -100,6 +100,8 @@ class SkipPredict(Policy):
         if bit_on not in _BIT_ON:
             raise ParameterError(f"bit_on must be one of {_BIT_ON} (got {bit_on!r})")
         self.bit_on = bit_on
+        #: What :meth:`descriptor` depends on: (bit, y), the bit from y or from x.
+        self.descriptor_dependence = "y" if bit_on == "prediction" else "xy"
 
     def _params(self):
         return {"threshold": self.threshold, "cheap_cost": self.cheap_cost,

@@ -83,6 +83,8 @@ class LimitedPreemptionSPRPT(PredictionPolicy):
         if threshold not in _THRESHOLDS:
             raise ParameterError(f"threshold must be one of {_THRESHOLDS} (got {threshold!r})")
         self.threshold = threshold
+        #: What :meth:`descriptor` depends on: y, or (y, x) for the size threshold.
+        self.descriptor_dependence = "y" if threshold == "prediction" else "xy"
         self._c = self.c
         if self.c == 0.0:
             self._numerator, self._residence = "const", "none"

@@ -194,7 +194,7 @@ def _split_points(a: Any, b: Any, scale: float = 1.0) -> list[Any]:
     k = 0
     while True:
         p = a + scale * 4**k
-        if (b != mpmath.inf and p >= b) or k > 1:
+        if (b != mpmath.inf and p >= b) or k > 0:
             break
         pts.append(p)
         k += 2 if k else 1
