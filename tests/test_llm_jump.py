@@ -86,9 +86,10 @@ def test_jump_saves_steps_on_decode_heavy_work():
 
 
 @pytest.mark.parametrize("policy_name", ["SPJF", "MemTime"])
-def test_jump_identical_other_policies(policy_name):
+@pytest.mark.parametrize("server_name", ["v1-recompute", "v1-preserve-skip", "sarathi"])
+def test_jump_identical_other_policies(policy_name, server_name):
     reqs = workload(seed=8)
-    server = llm.Server(cost=COST, **SERVERS["v1-recompute"])
+    server = llm.Server(cost=COST, **SERVERS[server_name])
     pol = POLICIES[policy_name]
     assert_identical(llm.simulate(reqs, server, pol, engine="python"),
                      llm.simulate(reqs, server, pol, engine="python", event_skipping=False))

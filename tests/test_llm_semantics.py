@@ -77,6 +77,8 @@ def test_fcfs_victim_is_newest_and_recomputes_prompt_plus_generated():
     assert res.preemptions.tolist() == [0, 1, 0]
     assert res.recomputed_tokens.tolist() == [0, 4, 0]
     assert res.token_times[1] == pytest.approx([1.04, 2.04, 3.04, 7.10, 8.10, 9.10], abs=1e-12)
+    assert res.token_gaps().max() == pytest.approx(7.10 - 3.04, abs=1e-12)
+    assert res.token_gaps().size == 5 + 5
     assert res.max_token_gap[1] == pytest.approx(7.10 - 3.04, abs=1e-12)
     assert res.memory_preemptions == 1 and res.priority_preemptions == 0
     assert res.kv_peak_blocks == 8
@@ -297,6 +299,15 @@ def test_bad_input_raises_parameter_error():
         llm.simulate([llm.Request(0.0, 3, 2)], server, "fcfs")
     with pytest.raises(ParameterError, match="engine"):
         llm.simulate([llm.Request(0.0, 3, 2)], server, llm.FCFS(), engine="cuda")
+    v0 = llm.Server(max_batch_size=2, max_batched_tokens=64, batching="vllm-v0",
+                    cost=llm.LinearCost(1.0))
+    with pytest.raises(ParameterError, match="max_batched_tokens must be >="):
+        llm.simulate([llm.Request(0.0, 70, 10)], v0, llm.FCFS())   # the prompt cannot fit
+    llm.simulate([llm.Request(0.0, 60, 10)], v0, llm.FCFS())       # no preemption possible
+    v0_mem = llm.Server(max_batch_size=2, max_batched_tokens=64, batching="vllm-v0",
+                        kv_capacity_tokens=1024, cost=llm.LinearCost(1.0))
+    with pytest.raises(ParameterError, match="prompt \\+ output - 1"):
+        llm.simulate([llm.Request(0.0, 60, 10)], v0_mem, llm.FCFS())  # a recompute could not
     with pytest.raises(ParameterError, match="c must be >= 0"):
         llm.TRAIL(c=-0.1)
     with pytest.raises(ParameterError, match="kendall_tau"):

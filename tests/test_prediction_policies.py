@@ -201,7 +201,7 @@ def brute_force(kind, x, y, w, lam, c=None, T=None):
             num = m2s + np.sum(w * x * x * long * (y <= yj)) + np.sum(
                 w * long * (y > yj) * np.maximum(x - (y - yj), 0) ** 2)
             res = _step_integral(yj - min(xj, yj), yj, y,
-                                 lambda v: 1 / (1 - rho_s - rho_lt(v, long)))
+                                 lambda v, rs=rho_s, lg=long: 1 / (1 - rs - rho_lt(v, lg)))
             out.append(lam * num / (2 * d_in * d_st) + res + max(xj - yj, 0) / (1 - rho_s))
     out = np.array(out)
     return float(np.sum(w * out)), out
@@ -282,6 +282,19 @@ def test_generic_size_path_matches_bessel(names):
             np.testing.assert_allclose(g[n], a[n], rtol=1e-9, atol=1e-15)
 
 
+def _joint_checks(y0, c):
+    """The defining expectations h(S, Y) of the y-functions at y0."""
+    return {
+        "old": lambda s, t: np.where(t > y0, np.maximum(s - (t - y0), 0) ** 2, 0.0),
+        "rnum": lambda s, t: ((t > y0) & (t < y0 + s)).astype(float),
+        "old_c": lambda s, t: np.where(t > y0, np.maximum(s - np.minimum(t - y0, c * t),
+                                                          0) ** 2, 0.0),
+        "rnum_c": lambda s, t: ((np.maximum(t - s, (1 - c) * t) < y0) & (y0 < t)) * 1.0,
+        "old_sc": lambda s, t: np.where(t > y0, np.maximum(s - t + y0, (1 - c) * s) ** 2, 0),
+        "rnum_sc": lambda s, t: ((t > y0) & (t < y0 + c * s)).astype(float),
+    }
+
+
 @pytest.mark.parametrize("pred", [qt.UniformPrediction(0.5), qt.LognormalPrediction(0.4)],
                          ids=repr)
 def test_policy_terms_vs_joint_expect(pred):
@@ -294,15 +307,7 @@ def test_policy_terms_vs_joint_expect(pred):
     c = 0.4
     for y0 in (0.3, 1.2):
         F = terms.fn(np.array([y0]), ["old", "rnum", "old_c", "rnum_c", "old_sc", "rnum_sc"], c=c)
-        checks = {
-            "old": lambda s, t: np.where(t > y0, np.maximum(s - (t - y0), 0) ** 2, 0.0),
-            "rnum": lambda s, t: ((t > y0) & (t < y0 + s)).astype(float),
-            "old_c": lambda s, t: np.where(t > y0, np.maximum(s - np.minimum(t - y0, c * t),
-                                                              0) ** 2, 0.0),
-            "rnum_c": lambda s, t: ((np.maximum(t - s, (1 - c) * t) < y0) & (y0 < t)) * 1.0,
-            "old_sc": lambda s, t: np.where(t > y0, np.maximum(s - t + y0, (1 - c) * s) ** 2, 0),
-            "rnum_sc": lambda s, t: ((t > y0) & (t < y0 + c * s)).astype(float),
-        }
+        checks = _joint_checks(y0, c)
         for name, h in checks.items():
             ref = joint.expect(h, rtol=1e-9, y_points=lambda s, y0=y0: [
                 np.full_like(s, y0), y0 + s, y0 + c * s, np.full_like(s, y0 / (1 - c)), s / c,
@@ -491,6 +496,25 @@ def test_skippredict_vs_simulation(name):
 def test_prediction_policies_vs_long_simulation(name):
     exact, sim, half = _simulate(name, 1_500_000, seed=17, lam=0.7)
     assert abs(sim - exact) <= half, (exact, sim, half)
+
+
+@pytest.mark.slow
+def test_against_the_project_simulator():
+    """The package's own rank-based simulator (control-variate intervals, 99.9 %) runs
+    the policy objects themselves: descriptors, ranks, per-level tie-breaking."""
+    w = mm1(0.7)
+    wu = qt.Workload(0.7 / qt.Weibull(shape=1.5).mean(), qt.Weibull(shape=1.5),
+                     qt.UniformPrediction(0.5))
+    cases = [(w, qt.OneBit(1.0)), (w, qt.OneBit(1.0, shorts="fcfs")),
+             (w, qt.OneBit(1.0, preemptive=False)), (w, qt.SkipPredict(1.0)),
+             (w, qt.SkipPredict(1.0, bit_on="size")), (w, qt.SkipPredict(1.0, False)),
+             (w, qt.LimitedPreemptionSPRPT(0.5)), (w, qt.LimitedPreemptionSPRPT(0.5, "size")),
+             (w, qt.SPRPT()), (wu, qt.SkipPredict(1.0)), (wu, qt.LimitedPreemptionSPRPT(0.3)),
+             (wu, qt.SPRPT()), (wu, qt.PSPJF())]
+    for k, (wl, pol) in enumerate(cases):
+        res = qt.simulate(pol, wl, jobs=1_000_000, seed=2024 + k, level=0.999)
+        lo, hi = res.confidence_interval
+        assert lo <= pol.mean_response_time(wl) <= hi, pol
 
 
 # ================================================================ misprediction ratios

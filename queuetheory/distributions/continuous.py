@@ -140,6 +140,8 @@ class Erlang(SizeDistribution):
     mean : float
         E[S] > 0.
 
+    Examples
+    --------
     >>> from queuetheory import Erlang
     >>> d = Erlang(k=2, mean=1.0)
     >>> d.mean(), d.moment(2)  # E[S^2] = (1/2)^2 * 2 * 3
@@ -216,6 +218,8 @@ class HyperExponential(SizeDistribution):
     means : sequence of float
         Phase means (> 0), same length as ``probs``.
 
+    Examples
+    --------
     >>> from queuetheory import HyperExponential
     >>> d = HyperExponential(probs=[0.5, 0.5], means=[0.5, 1.5])
     >>> d.mean(), d.moment(2)  # 2 * (0.5 * 0.25 + 0.5 * 2.25)
@@ -314,6 +318,8 @@ class Weibull(SizeDistribution):
     scale : float
         λ > 0.
 
+    Examples
+    --------
     >>> from queuetheory import Weibull
     >>> d = Weibull(shape=0.5, scale=0.5)
     >>> round(d.mean(), 12), round(d.moment(2), 12)
@@ -397,6 +403,8 @@ class Lognormal(SizeDistribution):
     sigma : float
         Standard deviation of log S, > 0.
 
+    Examples
+    --------
     >>> from queuetheory import Lognormal
     >>> d = Lognormal.from_mean_cv2(mean=2.0, cv2=3.0)
     >>> round(d.mean(), 12), round(d.var() / d.mean() ** 2, 12)
@@ -491,6 +499,8 @@ class Pareto(SizeDistribution):
     scale : float
         s > 0, the minimum size.
 
+    Examples
+    --------
     >>> from queuetheory import Pareto
     >>> d = Pareto(shape=1.5, scale=1.0)
     >>> d.mean(), d.moment(2)
@@ -582,6 +592,8 @@ class BoundedPareto(SizeDistribution):
     low, high : float
         0 < L < H < inf.
 
+    Examples
+    --------
     >>> from queuetheory import BoundedPareto
     >>> d = BoundedPareto(shape=1.0, low=1.0, high=10.0)
     >>> round(d.mean(), 12)  # ln(10) / 0.9
@@ -668,6 +680,8 @@ class Uniform(SizeDistribution):
     low, high : float
         0 <= low < high < inf.
 
+    Examples
+    --------
     >>> from queuetheory import Uniform
     >>> d = Uniform(0.0, 2.0)
     >>> d.mean(), round(d.moment(2), 15), d.partial_moment(1, 1.0)

@@ -72,6 +72,8 @@ class Discrete(SizeDistribution):
     probs : sequence of float
         Probabilities (>= 0, summing to 1), same length as ``values``.
 
+    Examples
+    --------
     >>> from queuetheory import Discrete
     >>> d = Discrete([1.0, 3.0], [0.25, 0.75])
     >>> d.mean(), d.moment(2)
@@ -198,6 +200,8 @@ class Deterministic(Discrete):
     value : float
         The size, > 0.
 
+    Examples
+    --------
     >>> from queuetheory import Deterministic
     >>> d = Deterministic(2.0)
     >>> d.mean(), d.var(), d.cdf(2.0), d.sf(2.0)
@@ -236,6 +240,8 @@ class Empirical(Discrete):
     samples : array_like
         Observed sizes (any shape, flattened), finite and >= 0, not all 0.
 
+    Examples
+    --------
     >>> from queuetheory import Empirical
     >>> d = Empirical([1.0, 2.0, 2.0, 5.0])
     >>> d.atoms

@@ -50,6 +50,8 @@ class ScipyDistribution(SizeDistribution):
     Sampling calls ``frozen.rvs(size=..., random_state=rng)``, so it is
     reproducible with a seed or Generator.
 
+    Examples
+    --------
     >>> import scipy.stats
     >>> from queuetheory import ScipyDistribution
     >>> d = ScipyDistribution(scipy.stats.gamma(2.0, scale=0.5))

@@ -1196,6 +1196,14 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     r = (j[i] // every + 1) * every - j[i]
                     if r < kmax:
                         kmax = r
+                if n_wait > 0 and policy == P_MEMTIME and preemptive != 0:
+                    # the area key decreases only while the predicted remaining is >= 1
+                    pr = _pred_rem(i, j[i], pred0, every, ref_off, ref_val)
+                    r = 1
+                    if pr >= 3.0:
+                        r = int(pr) - 1
+                    if r < kmax:
+                        kmax = r
             if kmax < 1:
                 kmax = 1
             if na < n:

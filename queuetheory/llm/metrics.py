@@ -145,6 +145,14 @@ class SimulationResult:
             out.append(RequestResult(*row))
         return out
 
+    def token_gaps(self) -> np.ndarray:
+        """All inter-token gaps (seconds), pooled over requests (needs ``record_token_times``)."""
+        if self.token_times is None:
+            raise ParameterError("token times were not recorded: simulate with "
+                                 "record_token_times=True")
+        gaps = [np.diff(t) for t in self.token_times if t.size > 1]
+        return np.concatenate(gaps) if gaps else np.zeros(0)
+
     # ---------------------------------------------------------- summaries
     def mean(self, metric: str = "latency", *, warmup: float = 0.0) -> float:
         """Mean of a per-request metric over requests after the first ``warmup`` fraction."""

@@ -73,7 +73,7 @@ import numpy as np
 from ..errors import ParameterError, QueueTheoryError, check_positive_integer
 from . import _kernel as K
 from .metrics import SimulationResult
-from .policies import LLMPolicy
+from .policies import TRAIL, LLMPolicy
 from .requests import Request, RequestSet
 from .server import Server
 
@@ -164,12 +164,24 @@ def simulate(requests: Any, server: Server, policy: LLMPolicy, *, seed: Any = No
                    input_order=not isinstance(requests, RequestSet))
 
 
-def _check_memory(reqs: RequestSet, server: Server, outputs: np.ndarray) -> None:
-    """Every request must fit in the KV cache on its own (else it could never finish)."""
+def _check_memory(reqs: RequestSet, server: Server, outputs: np.ndarray,
+                  can_preempt: bool = True) -> None:
+    """Every request must fit in the KV cache and (unchunked) in the token budget on its own."""
+    total = reqs.prompt_tokens + outputs
+    budget = server.max_batched_tokens
+    whole = server.batching == "vllm-v0" or not server.chunked_prefill
+    if budget is not None and whole and server.batching != "static":
+        # a prefill must fit one iteration whole: the prompt, or after a recompute the
+        # prompt and the tokens generated so far (up to s + o - 1)
+        longest = int((total - 1).max() if can_preempt else reqs.prompt_tokens.max())
+        if longest > budget:
+            raise ParameterError(
+                f"max_batched_tokens must be >= the longest prefill ({longest} tokens: "
+                f"{'prompt + output - 1' if can_preempt else 'prompt'}) when prefills are "
+                f"not chunked (got {budget})")
     cap = server.capacity_blocks
     if cap is None:
         return
-    total = reqs.prompt_tokens + outputs
     need = -((-total) // server.block_size)
     if int(need.max()) > cap:
         k = int(np.argmax(need))
@@ -183,7 +195,9 @@ def _run(reqs: RequestSet, server: Server, policy: LLMPolicy, *, seed, event_ski
          max_iterations=None):
     n = len(reqs)
     o = reqs.output_tokens if outputs is None else np.asarray(outputs, np.int64)
-    _check_memory(reqs, server, o)
+    can_preempt = (server.capacity_blocks is not None or policy.preemptive
+                   or isinstance(policy, TRAIL))
+    _check_memory(reqs, server, o, can_preempt)
     ip = np.zeros(K.N_IP, np.int64)
     fp = np.zeros(K.N_FP, np.float64)
     ip[K.I_N] = n

@@ -1239,6 +1239,11 @@ class ExpExpTerms(ExponentialTerms):
         B = bessel_blocks(np.asarray(y, float) / self.m, max(ks) + 1)
         return {k: self.m**k * B[k + 1] for k in ks}
 
+    def y_points(self):
+        # initial subdivision of the outer integrals (in w = √y: 0.25 ... 6 × √m), where the
+        # integrands (~ e^{-2√(y/m)} times powers and log terms) change character
+        return self.m * np.array([0.0625, 0.25, 1.0, 4.0, 9.0, 16.0, 36.0])
+
 
 def bessel_blocks(t: np.ndarray, top: int) -> list[np.ndarray]:
     r"""[B_0(t), ..., B_top(t)] with B_ν(t) = 2 t^{ν/2} K_ν(2√t) (formulas.md §9).

@@ -41,6 +41,8 @@ class BoundedMultiplicativePrediction(MultiplicativePrediction):
         For ``law="endpoints"`` only: the probability of over-prediction R = α
         (default 0.5).
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> m = qt.BoundedMultiplicativePrediction(0.5, 2.0, law="endpoints", p=0.25)
     >>> sorted(set(m.sample(0, [1.0] * 1000).tolist()))

@@ -35,6 +35,8 @@ class LognormalPrediction(MultiplicativePrediction):
         Standard deviation of log(Y/X), > 0 (for σ = 0 use PerfectPrediction).
     convention : {"median", "mean"}
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> y = qt.LognormalPrediction(0.5, convention="mean").sample(0, [2.0] * 200000)
     >>> bool(abs(y.mean() / 2.0 - 1.0) < 0.01)

@@ -31,6 +31,8 @@ class UniformPrediction(MultiplicativePrediction):
     alpha : float
         Maximum relative error, in [0, 1].
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> j = qt.UniformPrediction(0.5).joint(qt.Exponential(1.0))
     >>> round(j.cdf_y(1.0) + j.sf_y(1.0), 12)

@@ -41,6 +41,10 @@ term (1 − 2/e)·2y^{3/2}K₃(2√y), from the master integral
 ∫₀^∞ xⁿ e^{−x/m − y/x} dx = 2(my)^{(n+1)/2} K_{n+1}(2√(y/m)); exponential-integral
 forms for uniform predictions; elementary forms for exact sizes.
 
+Atomic size laws (e.g. ``qt.Discrete([2, 14], [0.5, 0.5])``) go through an exact
+symbolic SOAP engine (:mod:`.soap`) for any SOAP policy, including custom rank
+functions: the results are rational functions of λ (formulas.md §4.5).
+
 Every sympy call that can run long (``sympy.integrate`` fallbacks, ``doit``)
 runs under a time budget in a worker process (:mod:`.timeout`). User strings
 are never parsed.
@@ -67,6 +71,7 @@ from .laws import (
 )
 from .result import SymbolicResult
 from .rules import Step, integrate, integrate_region
+from .soap import soap_mean_response_time, soap_response_time
 from .timeout import call_with_budget, configure
 
 __all__ = [
@@ -91,6 +96,8 @@ __all__ = [
     "SymbolicUniformPrediction",
     "call_with_budget",
     "configure",
+    "soap_mean_response_time",
+    "soap_response_time",
 ]
 
 

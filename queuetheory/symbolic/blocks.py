@@ -57,7 +57,7 @@ from typing import Any
 
 import sympy as sp
 
-from .laws import X, SymbolicWorkload, as_symbolic_workload
+from .laws import SymbolicWorkload, X, as_symbolic_workload
 from .rules import Step, integrate, integrate_region, tidy
 
 __all__ = ["Blocks"]
@@ -135,7 +135,7 @@ class Blocks:
         if self.size.is_atomic or self.size.atoms:
             raise NotImplementedError(
                 f"{what} is implemented for size laws with a density and no atoms "
-                f"(use queuetheory.symbolic.soap_mean_response_time for atomic laws)")
+                f"(atomic laws go through the exact symbolic SOAP: queuetheory.symbolic.soap)")
 
     # -------------------------------------------------------------- size blocks
     def moment(self, k: int) -> sp.Expr:

@@ -46,7 +46,14 @@ from .integral import QuadIntegral
 from .laws import SymbolicWorkload, as_symbolic_workload, exact
 from .rules import tidy
 
-__all__ = ["register", "registered_policies", "mean_formula", "conditional_formula", "Builder"]
+__all__ = [
+    "register",
+    "registered_policies",
+    "mean_formula",
+    "conditional_formula",
+    "nice_rational",
+    "Builder",
+]
 
 oo = sp.oo
 
@@ -126,6 +133,24 @@ def _qint(expr: sp.Expr, var: sp.Symbol, lo: Any, hi: Any) -> sp.Expr:
     return coeff * QuadIntegral(dep, (var, lo, hi))
 
 
+def _load_log_integral(num: sp.Expr, density: sp.Expr, total_load: sp.Expr, var: sp.Symbol,
+                       lam: sp.Expr, lo: Any, hi: Any) -> sp.Expr:
+    r"""∫ num/(1 − L(var)) dvar over [lo, hi] where L = λ·M and M′ = ``density``.
+
+    If num = c·M′ with c constant (checked symbolically), the fundamental theorem of
+    calculus gives c·(−log(1 − L(hi)) + log(1 − L(lo)))/λ; the loads run from 0 at
+    ``lo`` to ``total_load`` at ``hi`` over the whole support. E.g. PSJF's
+    ∫ x f(x)/(1 − ρ(x)) dx = −log(1 − ρ)/λ, and for exponential predictions the
+    SPRPT residence integral (1 − 1/e)·∫ 2√v K₁(2√v)/(1 − ρ′(v)) dv = −(1 − 1/e) log(1 − λ)/λ.
+    Otherwise the integral stays unevaluated.
+    """
+    integrand_load = sp.Symbol("L_tmp")
+    ratio = sp.simplify(num / density) if density != 0 else None
+    if ratio is not None and not ratio.has(var) and not ratio.has(integrand_load) and ratio != 0:
+        return -ratio * sp.log(1 - total_load) / lam
+    return None  # type: ignore[return-value]
+
+
 def _size_support(b: Blocks) -> tuple[sp.Expr, sp.Expr]:
     b._need_density("this policy's formula")
     return b.size.support
@@ -169,7 +194,12 @@ def _psjf_cond(policy: Any, b: Blocks, p: dict, x: sp.Expr, y: sp.Expr) -> sp.Ex
 def _psjf_mean(policy: Any, b: Blocks, p: dict) -> sp.Expr:
     lo, hi = _size_support(b)
     x = _sym("x", b)
-    return _qint(b.size.pdf_at(x) * _psjf_cond(policy, b, p, x, x), x, lo, hi)
+    f = b.size.pdf_at(x)
+    rho = b.load_below(x)
+    first = _load_log_integral(x * f, x * f, b.lam * b.moment(1), x, b.lam, lo, hi)
+    if first is None:
+        first = _qint(x * f / (1 - rho), x, lo, hi)
+    return first + _qint(f * b.lam * b.partial_moment(2, x) / (2 * (1 - rho) ** 2), x, lo, hi)
 
 
 def _srpt_cond(policy: Any, b: Blocks, p: dict, x: sp.Expr, y: sp.Expr) -> sp.Expr:
@@ -220,8 +250,12 @@ def _pspjf_cond(policy: Any, b: Blocks, p: dict, x: sp.Expr, y: sp.Expr) -> sp.E
 def _pspjf_mean(policy: Any, b: Blocks, p: dict) -> sp.Expr:
     y = _sym("y", b)
     rho = b.load_below_y(y)
-    return _qint(b.m1_y(y) / (1 - rho), y, 0, oo) + _qint(
-        b.pdf_y(y) * b.lam * b.moment_below_y(2, y) / (2 * (1 - rho) ** 2), y, 0, oo)
+    m1 = b.m1_y(y)
+    first = _load_log_integral(m1, m1, b.lam * b.moment(1), y, b.lam, 0, oo)
+    if first is None:
+        first = _qint(m1 / (1 - rho), y, 0, oo)
+    return first + _qint(b.pdf_y(y) * b.lam * b.moment_below_y(2, y) / (2 * (1 - rho) ** 2),
+                         y, 0, oo)
 
 
 def _residence_integral(b: Blocks, x: sp.Expr, y: sp.Expr, upper: sp.Expr) -> sp.Expr:
@@ -247,8 +281,17 @@ def _sprpt_mean(policy: Any, b: Blocks, p: dict) -> sp.Expr:
     numerator = tidy(b.moment_below_y(2, y) + b.old_sprpt(y))
     waiting = _qint(b.pdf_y(y) * b.lam * numerator / (2 * (1 - rho) ** 2), y, 0, oo)
     prob = sp.factor_terms(b.sf_y(v) - b.gap_prob(v))
-    residence = _qint(prob / (1 - b.load_below_y(v)), v, 0, oo) + b.excess(sp.Integer(1))
+    residence = _residence_mean(b, prob, v) + b.excess(sp.Integer(1))
     return waiting + residence
+
+
+def _residence_mean(b: Blocks, prob: sp.Expr, v: sp.Symbol) -> sp.Expr:
+    """∫_0^∞ prob(v)/(1 − ρ′(v)) dv: closed (a logarithm) when prob ∝ m₁ = ρ′′/λ."""
+    if b.workload.has_prediction:
+        closed = _load_log_integral(prob, b.m1_y(v), b.lam * b.moment(1), v, b.lam, 0, oo)
+        if closed is not None:
+            return closed
+    return _qint(prob / (1 - b.load_below_y(v)), v, 0, oo)
 
 
 def _trail_cond(policy: Any, b: Blocks, p: dict, x: sp.Expr, y: sp.Expr) -> sp.Expr:
@@ -280,7 +323,7 @@ def _trail_mean(policy: Any, b: Blocks, p: dict) -> sp.Expr:
         rest = b.excess(c)
     numerator = tidy(b.moment_below_y(2, y) + old)
     waiting = _qint(b.pdf_y(y) * b.lam * numerator / (2 * (1 - rho) ** 2), y, 0, oo)
-    return waiting + _qint(prob / (1 - b.load_below_y(v)), v, 0, oo) + rest
+    return waiting + _residence_mean(b, prob, v) + rest
 
 
 # ---------------------------------------------------------------------- one bit
@@ -387,14 +430,55 @@ def _check_policy_workload(policy: Any, workload: Any) -> SymbolicWorkload:
     return sw
 
 
+def _positive_constant(factor: sp.Expr, free: list) -> tuple[sp.Expr, int]:
+    """(±factor, sign) so that a polynomial factor has a positive constant term."""
+    base, power = (factor.base, factor.exp) if factor.is_Pow else (factor, sp.Integer(1))
+    if not base.is_Add:
+        return factor, 1
+    const = base.as_independent(*free, as_Add=True)[0]
+    if const.is_negative:
+        sign = -1 if (power.is_integer and power % 2 == 1) else 1
+        return (-base) ** power, sign
+    return factor, 1
+
+
+def nice_rational(expr: sp.Expr) -> sp.Expr:
+    """A rational function as one factored fraction whose factors have positive constant terms.
+
+    ``2λ/(2 − 2λ) + 1`` becomes ``1/(1 − λ)``. Other expressions are returned unchanged.
+    """
+    free = sorted(expr.free_symbols, key=lambda s: s.name)
+    if expr.has(sp.Integral) or not expr.is_rational_function(*free):
+        return expr
+    num, den = sp.fraction(sp.factor(sp.cancel(sp.together(expr))))
+    sign = 1
+    parts = []
+    for part in (num, den):
+        new = []
+        for f in sp.Mul.make_args(part):
+            g, s = _positive_constant(f, free)
+            sign *= s
+            new.append(g)
+        parts.append(sp.Mul(*new))
+    return sign * parts[0] / parts[1]
+
+
 def mean_formula(policy: Any, workload: Any, *, parameters: dict | None = None,
                  trace: list | None = None, fallback: bool = True,
                  budget: float | None = None) -> sp.Expr:
     """E[T] of ``policy`` on ``workload`` as a sympy expression (see the module docstring)."""
     sw = _check_policy_workload(policy, workload)
-    builder = _lookup(_MEAN, policy, "mean")
-    b = Blocks(sw, trace=trace, fallback=fallback, budget=budget)
-    return builder(policy, b, policy_params(policy, parameters))
+    soap_ok = sw.size.is_atomic and getattr(policy, "is_soap", False) and not parameters
+    try:
+        builder = _lookup(_MEAN, policy, "mean")
+        b = Blocks(sw, trace=trace, fallback=fallback, budget=budget)
+        return nice_rational(builder(policy, b, policy_params(policy, parameters)))
+    except NotImplementedError:
+        if not soap_ok:
+            raise
+    from .soap import soap_mean_response_time
+
+    return nice_rational(soap_mean_response_time(policy, sw))
 
 
 def conditional_formula(policy: Any, workload: Any, x: Any, y: Any = None, *,
@@ -402,8 +486,17 @@ def conditional_formula(policy: Any, workload: Any, x: Any, y: Any = None, *,
                         fallback: bool = True, budget: float | None = None) -> sp.Expr:
     """E[T | X = x (, Y = y)] as a sympy expression; ``x``, ``y`` numbers or sympy symbols."""
     sw = _check_policy_workload(policy, workload)
-    builder = _lookup(_COND, policy, "conditional")
     x = exact(x, "x")
+    if sw.size.is_atomic and getattr(policy, "is_soap", False) and not parameters and (
+            y is None or exact(y, "y") == x) and x.is_number:
+        try:
+            builder = _lookup(_COND, policy, "conditional")
+            return builder(policy, Blocks(sw), policy_params(policy), x, x)
+        except NotImplementedError:
+            from .soap import soap_response_time
+
+            return soap_response_time(policy, sw, x)
+    builder = _lookup(_COND, policy, "conditional")
     if x.is_number and not x.is_positive:
         raise ParameterError(f"x must be a job size > 0 (got {x})")
     uses_pred = getattr(policy, "uses", "nothing") == "prediction" or (

@@ -171,7 +171,7 @@ def _piecewise_on_support(pdf: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
 
 
 def as_symbolic_size(size: Any) -> SymbolicDistribution:
-    """Convert a queuetheory size distribution (or a symbolic one) to :class:`SymbolicDistribution`."""
+    """Convert a queuetheory (or symbolic) size distribution to :class:`SymbolicDistribution`."""
     if isinstance(size, SymbolicDistribution):
         return size
     from ..distributions.base import SizeDistribution

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from ..errors import ParameterError
@@ -128,4 +129,9 @@ class SymbolicResult:
                               for v in vals])
 
             return mp_func
-        return func
+
+        def np_func(*vals: Any) -> Any:
+            return func(*[np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v
+                          for v in vals])
+
+        return np_func

@@ -99,7 +99,7 @@ class Term:
 
 
 def match_term(term: sp.Expr, t: sp.Symbol) -> Term | None:
-    """Match ``term`` to ``c * t**n * exp(alpha*t + beta/t + gamma)``; ``None`` if it does not fit."""
+    """Match ``term`` to ``c * t**n * exp(alpha*t + beta/t + gamma)`` (``None``: no fit)."""
     coeff, dep = term.as_independent(t, as_Add=False)
     n = sp.Integer(0)
     exp_arg = sp.Integer(0)
@@ -275,6 +275,11 @@ def integrate(expr: sp.Expr, t: sp.Symbol, lo: Any, hi: Any, *, fallback: bool =
     sympy expression
         A closed form, possibly plus a ``QuadIntegral`` of the unmatched terms.
     """
+    if any(isinstance(v, str) for v in (expr, lo, hi)):
+        from ..errors import ParameterError
+
+        raise ParameterError("integrate takes sympy expressions, not strings (strings are "
+                             "never parsed)")
     expr = sp.sympify(expr)
     lo = sp.sympify(lo)
     hi = sp.sympify(hi)

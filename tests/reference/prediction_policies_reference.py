@@ -28,6 +28,7 @@ Derivations (for this script)
   exponential partial moments (size).
 
 Run ``python tests/reference/prediction_policies_reference.py [basic] [onebit] [trail] [cond]``
+(``trail=0.75`` for one value of c)
 (minutes to an hour for "trail"); it prints ``key = value`` lines, stored in
 tests/test_prediction_policies.py, tests/test_trail.py and tests/test_onebit.py.
 """
@@ -45,7 +46,7 @@ TRAIL_LAMS = ["0.5", "0.9", "0.99"]
 TRAIL_CS = ["0.25", "0.5", "0.75"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def B(n: int, y):
     """∫_0^∞ s^{n-1} e^{-s-y/s} ds = 2 y^{n/2} K_n(2√y)."""
     y = mp.mpf(y)
@@ -57,10 +58,11 @@ def B(n: int, y):
 def check_blocks() -> None:
     for y in (mp.mpf("0.01"), mp.mpf("0.7"), mp.mpf(3)):
         for n in range(4):
-            direct = mp.quad(lambda s: s ** (n - 1) * mp.exp(-s - y / s), [0, y, 1, mp.inf])
+            direct = mp.quad(lambda s, n=n, y=y: s ** (n - 1) * mp.exp(-s - y / s),
+                             [0, y, 1, mp.inf])
             assert abs(direct / B(n, y) - 1) < mp.mpf(10) ** -20, (n, y)
         # old-job term
-        direct = mp.quad(lambda s: mp.exp(-s) * mp.quad(
+        direct = mp.quad(lambda s, y=y: mp.exp(-s) * mp.quad(
             lambda t: (s - t + y) ** 2 * mp.exp(-t / s) / s, [y, y + s]), [0, y, 1, mp.inf])
         assert abs(direct / ((1 - 2 / E) * B(3, y)) - 1) < mp.mpf(10) ** -15
 
@@ -79,11 +81,13 @@ def spjf(lam):
 
 
 def pspjf(lam):
-    return outer(lambda y: B(1, y) / D(lam, y) + B(0, y) * lam * (2 - B(3, y)) / (2 * D(lam, y) ** 2))
+    return outer(lambda y: B(1, y) / D(lam, y)
+                 + B(0, y) * lam * (2 - B(3, y)) / (2 * D(lam, y) ** 2))
 
 
 def sprpt(lam):
-    wait = outer(lambda y: B(0, y) * lam * (2 - B(3, y) + (1 - 2 / E) * B(3, y)) / (2 * D(lam, y) ** 2))
+    wait = outer(lambda y: B(0, y) * lam * (2 - B(3, y) + (1 - 2 / E) * B(3, y))
+                 / (2 * D(lam, y) ** 2))
     res = outer(lambda v: (B(1, v) - B(1, v) / E) / D(lam, v)) + 1 / E
     return wait + res
 
@@ -118,13 +122,13 @@ def trail_phi(s, y, c):
     return a + b
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trail_old(y, c):
     kappa = y * c / (1 - c)
     return mp.quad(lambda s: mp.exp(-s) * trail_phi(s, y, c), [0, kappa, kappa + 1, mp.inf])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trail_rnum(v, c):
     kappa = v * c / (1 - c)
     return mp.quad(lambda s: mp.exp(-s) * (mp.exp(-v / s) - mp.exp(-min(v / (1 - c), v + s) / s)),
@@ -134,7 +138,7 @@ def trail_rnum(v, c):
 def check_trail(c) -> None:
     y, s = mp.mpf("0.8"), mp.mpf("1.3")
     direct = mp.quad(lambda t: max(s - min(t - y, c * t), 0) ** 2 * mp.exp(-t / s) / s,
-                     [y, y / (1 - c), y + s, s / c, mp.inf])
+                     sorted([y, y / (1 - c), y + s, s / c]) + [mp.inf])
     assert abs(direct / trail_phi(s, y, c) - 1) < mp.mpf(10) ** -15
     v = mp.mpf("0.6")
     direct = mp.quad(lambda s: mp.exp(-s) * mp.quad(
@@ -160,7 +164,8 @@ def trail_conditional(lam, c, x, y):
 
 
 def trail_size(lam, c):
-    wait = outer(lambda y: B(0, y) * lam * (2 - 2 * c * mp.exp(-c) * B(3, y)) / (2 * D(lam, y) ** 2))
+    wait = outer(lambda y: B(0, y) * lam * (2 - 2 * c * mp.exp(-c) * B(3, y))
+                 / (2 * D(lam, y) ** 2))
     res = outer(lambda v: (1 - mp.exp(-c)) * B(1, v) / D(lam, v)) + mp.exp(-c)
     return wait + res
 
@@ -217,8 +222,9 @@ def main(parts: list[str]) -> None:
                     if s in ("0.5", "0.7", "0.9"):
                         T, v = onebit_optimum(lam, variant, on)
                         emit(f"onebit_opt/{s}/{on}/{variant}", (mp.nstr(T, 20), mp.nstr(v, 20)))
-    if "trail" in parts:
-        for cs in TRAIL_CS:
+    only = [p.split("=", 1)[1] for p in parts if p.startswith("trail=")]
+    if "trail" in parts or only:
+        for cs in (only or TRAIL_CS):
             c = mp.mpf(cs)
             check_trail(c)
             for s in TRAIL_LAMS:
