@@ -32,8 +32,8 @@ LEVEL = 0.999
 # ---------------------------------------------------------------- workloads
 def _empirical():
     rng = np.random.default_rng(2024)
-    actual = rng.exponential(1.0, 200)
-    predicted = actual * rng.lognormal(0.0, 0.5, 200)
+    actual = rng.exponential(1.0, 40)
+    predicted = actual * rng.lognormal(0.0, 0.5, 40)
     return qt.EmpiricalPredictions(actual, predicted, mode="ratio")
 
 
@@ -62,10 +62,10 @@ WORKLOADS = {
 
 
 # ---------------------------------------------------------------- policies
-def make(name: str, *args, **kwargs):
-    cls = getattr(qt, name, None)
+def make(cls_name: str, *args, **kwargs):
+    cls = getattr(qt, cls_name, None)
     if cls is None:
-        pytest.skip(f"qt.{name} is not available (yet)")
+        pytest.skip(f"qt.{cls_name} is not available (yet)")
     return cls(*args, **kwargs)
 
 
@@ -112,14 +112,18 @@ POLICIES = {
     "SkipPredict-bit-on-size": lambda: make("SkipPredict", 0.5, bit_on="size"),
     "SERPT": lambda: make("SERPT"),
     "Gittins": lambda: make("Gittins"),
+    "RankPolicy-SRPT": lambda: make("RankPolicy", lambda d, a: d - a, uses="size",
+                                    name="rank d - a"),
+    "RankPolicy-classes": lambda: make("RankPolicy", lambda d, a: (0.0 if d <= 1.0 else 1.0, d),
+                                       uses="prediction", name="rank (class, y)"),
 }
 
 #: Policies without a closed form: evaluate() runs the SOAP engine, fast and exact on atomic
 #: laws but slow on continuous prediction laws (SPRPT-bounce on MM1-exp: over 15 minutes).
-SOAP_ONLY = {"SPRPT-bounce", "SERPT", "Gittins"}
+SOAP_ONLY = {"SPRPT-bounce", "SERPT", "Gittins", "RankPolicy-SRPT", "RankPolicy-classes"}
 _SOAP_WORKLOADS = ["Empirical-joint", "MM1-perfect"]
 # "Weibull-empirical" (EmpiricalPredictions in "ratio" mode, Weibull sizes) has slow formulas
-# for every policy (10-20 s each): thorough set only.
+# (seconds to minutes; SkipPredict with 200 ratios: over 30 minutes): thorough set only.
 
 # quick set: every policy on M/M/1 with exponential predictions plus one other workload in
 # rotation (SOAP-only policies: the atomic workload only)

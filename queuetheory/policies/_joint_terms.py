@@ -74,7 +74,7 @@ import numpy as np
 from scipy import special
 
 from ..distributions.base import SizeDistribution
-from ..errors import IntegrationError, ParameterError
+from ..errors import ParameterError
 from ..integrate import Estimate, IntegrationWarning, quad
 from ..predictions._batchquad import batch_quad
 
@@ -428,35 +428,33 @@ def _psi(ch: _Channel, name: str, x: np.ndarray, y: np.ndarray, c: float | None,
 
 def _kinks_for(ch: _Channel, name: str, y: np.ndarray, c: float | None,
                T: float | None) -> np.ndarray:
-    """Kinks in x of the per-size integrand of ``name`` for each y: (n, p)."""
-    r = ch.ratio_points()
-    if ch.ratio is not None and ch.ratio.kind == "exp":
-        # R ~ Exp(1) has no kinks: only the policy's own kinks and the scale x = y
-        r = np.array([1.0])
-    cols = [ch.x_kinks(y)] if (r.size or ch.ratio is None) and not (
-        ch.ratio is not None and ch.ratio.kind == "exp") else []
+    """Kinks in x of the per-size integrand of ``name`` for each y: an (n, p) array.
+
+    For multiplicative errors the integrand changes form where an interval end in
+    ratio space (y/x, y/x + 1, y/((1 − c)x), T/x, ...) crosses a special ratio r
+    of the law of R (range ends, kinks, atoms, quantile hints); TRAIL(c) adds
+    x = yc/(1 − c), where the two old-job regions meet. Exponential R has no
+    special ratio: its kinks are the policy's own, plus the scale x = y.
+    """
     y = np.asarray(y, float)[:, None]
-    if ch.ratio is not None and ch.ratio.kind == "exp":
-        cols.append(y)
+    exp_law = ch.ratio is not None and ch.ratio.kind == "exp"
+    if exp_law:
+        r = np.empty(0)
+        cols = [y]
+    else:
+        r = ch.ratio_points()
+        cols = [ch.x_kinks(y[:, 0])]
+    above1 = r[r > 1][None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         if name in ("old", "rnum"):
-            rr = r[r > 1]
-            cols.append(y / (rr[None, :] - 1.0))
+            cols.append(y / (above1 - 1.0))
         elif name in ("old_c", "rnum_c"):
-            cols.append(y * c / (1.0 - c) + 0 * y)
-            rr = r[r > 1]
-            cols.append(y / (rr[None, :] - 1.0))
-            cols.append(y / ((1.0 - c) * r[None, :]))
+            cols += [y * c / (1.0 - c), y / (above1 - 1.0), y / ((1.0 - c) * r[None, :])]
         elif name in ("old_sc", "rnum_sc"):
-            rr = r[r > c]
-            cols.append(y / (rr[None, :] - c))
+            cols.append(y / (r[r > c][None, :] - c))
         elif name == "rnum_T":
-            rr = r[r > 1]
-            cols.append(y / (rr[None, :] - 1.0))
-            cols.append(np.broadcast_to(T / r[None, :], (y.shape[0], r.size)))
-            cols.append(T - y)
-    if not cols:
-        return np.empty((y.shape[0], 0))
+            cols += [y / (above1 - 1.0), np.broadcast_to(T / r[None, :], (y.shape[0], r.size)),
+                     T - y]
     out = np.concatenate([np.broadcast_to(cc, (y.shape[0], np.shape(cc)[1])) for cc in cols],
                          axis=1)
     return np.where(np.isfinite(out) & (out > 0), out, np.nan)
@@ -1342,10 +1340,6 @@ class _YRestricted(JointTerms):
         lo = self.T if lo is None else max(lo, self.T)
         return super().expect_y(phi, names, c=c, T=T, rtol=rtol, lo=lo)
 
-    def residence_integral(self, a, b, rtol=1e-10):
-        if isinstance(self.base, DiscreteTerms):  # pragma: no cover - discrete restricts pairs
-            raise NotImplementedError
-        return super().residence_integral(a, b, rtol)
 
 
 class _TruncatedSize(SizeDistribution):
@@ -1516,10 +1510,3 @@ def old_term_diverges(workload: Any, kind: str) -> bool | None:
     if kind == "trail_size":
         return True
     return bool(pred.ratio_cdf(1.0, strict=True) > 0)
-
-
-def check_finite_result(est: Estimate, what: str) -> Estimate:
-    """Raise instead of returning NaN."""
-    if not (math.isfinite(est.value) or est.value == math.inf):
-        raise IntegrationError(f"{what} evaluated to {est.value!r}")
-    return est

@@ -63,6 +63,14 @@ class Policy:
             return np.broadcast_to(np.asarray(y, dtype=float), x.shape).copy()
         return np.zeros(x.shape)
 
+    def tie_break_for_level(self, level: float) -> str:
+        """Tie breaking among jobs of equal rank at ``level``: "fcfs" or "lcfs".
+
+        The default is :attr:`tie_break` at every level; one-bit advice with LCFS shorts
+        overrides it (shorts LCFS-PR among themselves, longs FCFS).
+        """
+        return self.tie_break
+
     # ------------------------------------------------------------------ ranks
     def rank_segments(self, d: Any) -> PiecewiseRank:
         """Ranks of jobs with descriptors ``d`` as piecewise-linear functions of age."""

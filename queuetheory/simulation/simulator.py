@@ -26,7 +26,10 @@ engine) computes. Semantics (formulas.md §0.2, §4.1):
   distinct rank level and overrides ``policy.tie_break`` for jobs waiting at
   that level (one-bit advice with shorts LCFS-PR at level 1 and longs FCFS at
   level 2, formulas.md §5.1);
-* processor sharing (``policy.processor_sharing``) shares the server equally.
+* processor sharing (``policy.processor_sharing``) shares the server equally;
+* a policy whose rank depends on the size law may define ``bind(size)``, which
+  :func:`simulate` calls with the workload's size law before the run (SERPT,
+  Gittins).
 
 Common random numbers: the root ``SeedSequence(seed)`` spawns three
 independent streams, for inter-arrival gaps, sizes and predictions, drawn in
@@ -138,8 +141,11 @@ class _RankBuilder:
             return seg, np.ones(n, dtype=np.int64)
         name = self.policy.name
         try:
-            d = self.policy.descriptor(x, y)
-            r = self.policy.rank_segments(d)
+            d = np.asarray(self.policy.descriptor(x, y))
+            # jobs with equal descriptors have equal ranks: compute them once when all are equal
+            # (policies that know nothing: FCFS, FB, SERPT, Gittins, ...)
+            same = d.ndim >= 1 and d.shape[0] == n and n > 1 and bool(np.all(d == d[:1]))
+            r = self.policy.rank_segments(d[:1] if same else d)
         except RankFunctionError:
             raise
         except Exception as exc:
@@ -154,6 +160,8 @@ class _RankBuilder:
             ) from exc
         if arrays[0].ndim == 1:
             arrays = [a[:, None] for a in arrays]
+        if same and arrays[0].ndim == 2 and arrays[0].shape[0] == 1:
+            arrays = [np.broadcast_to(a, (n, a.shape[1])) for a in arrays]
         shape = arrays[0].shape
         if len(shape) != 2 or shape[0] != n or shape[1] == 0 or any(a.shape != shape
                                                                    for a in arrays):
@@ -570,6 +578,7 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
         warnings.warn(msg, UnstableSimulationWarning, stacklevel=2)
         warns.append(msg)
     edges = _edges(size_buckets, lambda q: workload.size.ppf(q))
+    _bind(policy, workload)
     root = _root_seed(seed)
     controls = None
     if stable:
@@ -671,6 +680,23 @@ def simulate_trace(policy: Policy, arrivals: Any, sizes: Any, predictions: Any =
     elapsed = time.perf_counter() - t0
     return _summarize(policy, "trace", [raw], warmup, None, level, "batch means", edges, None,
                       [], eng, elapsed)
+
+
+def _bind(policy: Policy, workload: Workload) -> None:
+    """Let a policy whose rank depends on the size law (SERPT, Gittins) compute it.
+
+    Hook: a policy may define ``bind(size)``; :func:`simulate` calls it with the
+    workload's size law (unless the policy is already bound to that law).
+    """
+    bind = getattr(policy, "bind", None)
+    if callable(bind) and getattr(policy, "_size", None) is not workload.size:
+        try:
+            bind(workload.size)
+        except QueueTheoryError:
+            raise
+        except Exception as exc:
+            raise RankFunctionError(
+                f"{policy.name}.bind(size) failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _check_warmup(warmup: Any, jobs: int) -> int:

@@ -144,9 +144,12 @@ def _load_log_integral(num: sp.Expr, density: sp.Expr, total_load: sp.Expr, var:
     SPRPT residence integral (1 − 1/e)·∫ 2√v K₁(2√v)/(1 − ρ′(v)) dv = −(1 − 1/e) log(1 − λ)/λ.
     Otherwise the integral stays unevaluated.
     """
-    integrand_load = sp.Symbol("L_tmp")
-    ratio = sp.simplify(num / density) if density != 0 else None
-    if ratio is not None and not ratio.has(var) and not ratio.has(integrand_load) and ratio != 0:
+    if density == 0 or num.has(sp.Integral) or density.has(sp.Integral):
+        return None  # type: ignore[return-value]
+    ratio = sp.cancel(num / density)
+    if ratio.has(var):
+        ratio = sp.simplify(ratio)
+    if not ratio.has(var) and ratio != 0:
         return -ratio * sp.log(1 - total_load) / lam
     return None  # type: ignore[return-value]
 
