@@ -127,6 +127,25 @@ def _simulated(policy, workload, jobs: int, seed: int) -> tuple[float, float, fl
     return r.mean_response_time, lo, hi
 
 
+def _line_figure(path: Path, curves: dict[str, tuple[Any, Any]], *, xlabel: str, ylabel: str,
+                 title: str, log: bool = False, markers: bool = False) -> None:
+    """Write one line plot: a curve per label, with a legend."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for label, (xs, ys) in curves.items():
+        ax.plot(xs, ys, label=label, **({"marker": "o", "ms": 3} if markers else {}))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------- Table 1
 def table1(lambdas: Iterable[float] = TABLE1_LAMBDAS) -> list[dict[str, float]]:
     """Exact Table 1 rows: ``{"lambda": λ, "FCFS": ..., ..., "SPRPT": ...}``.
@@ -189,28 +208,30 @@ def _do_table1(out: Path, report: _Report, plot: bool, sim_jobs: int | None) -> 
 
 
 def _plot_table1(path: Path) -> None:
-    import matplotlib.pyplot as plt
-
     lams = np.linspace(0.3, 0.95, 27)
     rows = table1(lams)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for name in TABLE1_POLICIES:
-        ax.plot(lams, [r[name] for r in rows], label=name)
-    ax.set_xlabel("arrival rate λ (= load)")
-    ax.set_ylabel("mean response time E[T]")
-    ax.set_yscale("log")
-    ax.set_title("M/M/1, predictions Exp(mean x)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _line_figure(path, {name: (lams, [r[name] for r in rows]) for name in TABLE1_POLICIES},
+                 xlabel="arrival rate λ (= load)", ylabel="mean response time E[T]",
+                 title="M/M/1, predictions Exp(mean x)", log=True)
 
 
 # --------------------------------------------------------------------------- Table 2
 def _onebit_best(workload, preemptive: bool, on: str) -> tuple[float, float]:
+    """Optimal threshold and E[T] there.
+
+    The threshold search also visits extreme thresholds where some quadratures cannot reach
+    their tolerance; those warnings are silenced for the search only. The value at the optimum
+    is evaluated with warnings on.
+    """
+    import warnings
+
     import queuetheory as qt
 
-    t = qt.OneBit.optimal_threshold(workload, preemptive=preemptive, on=on)
+    from .integrate import IntegrationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        t = qt.OneBit.optimal_threshold(workload, preemptive=preemptive, on=on)
     return t, qt.OneBit(threshold=t, preemptive=preemptive, on=on).mean_response_time(workload)
 
 
@@ -348,21 +369,13 @@ def _fig_rank_functions(out: Path, report: _Report) -> None:
 
 
 def _fig_skippredict(out: Path, report: _Report) -> None:
-    import matplotlib.pyplot as plt
 
     lams = np.linspace(0.05, 0.95, 19)
-    sprpt = [_policy("SPRPT").mean_response_time(_mm1(lam)) for lam in lams]
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for c in (0, 0.5, 1, 2, 8):
-        ax.plot(lams, np.array(sprpt) + c, label=f"c = {c}")
-    ax.set_xlabel("arrival rate λ")
-    ax.set_ylabel("E[T] + prediction cost c")
-    ax.set_yscale("log")
-    ax.set_title("SkipPredict Fig. 1: cost of SPRPT in M/M/1 (exp. predictions)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "skippredict_cost.png", dpi=120)
-    plt.close(fig)
+    sprpt = np.array([_policy("SPRPT").mean_response_time(_mm1(lam)) for lam in lams])
+    _line_figure(out / "skippredict_cost.png",
+                 {f"c = {c}": (lams, sprpt + c) for c in (0, 0.5, 1, 2, 8)},
+                 xlabel="arrival rate λ", ylabel="E[T] + prediction cost c",
+                 title="SkipPredict Fig. 1: cost of SPRPT in M/M/1 (exp. predictions)", log=True)
     report.files.append("skippredict_cost.png")
     report.sections.append((
         "SkipPredict cost", "SkipPredict Figure 1: E[T_SPRPT] + c against λ for "
@@ -371,29 +384,24 @@ def _fig_skippredict(out: Path, report: _Report) -> None:
 
 
 def _fig_trail(out: Path, report: _Report) -> list[str]:
-    import matplotlib.pyplot as plt
 
     import queuetheory as qt
 
     cs = np.linspace(0.0, 1.0, 11)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    notes = []
+    curves, notes = {}, []
     for lam in (0.5, 0.7, 0.8, 0.9):
         w = _mm1(lam)
         vals = [qt.LimitedPreemptionSPRPT(c=float(c)).mean_response_time(w) for c in cs]
-        ax.plot(cs, vals, marker="o", ms=3, label=f"λ = {lam}")
-        gain = (vals[0] - vals[-1])
+        curves[f"λ = {lam}"] = (cs, vals)
+        gain = vals[0] - vals[-1]
         half = next(c for c, v in zip(cs, vals) if vals[0] - v >= 0.8 * gain) if gain > 0 else 0
         notes.append(f"λ = {lam}: SPJF (c = 0) {vals[0]:.4f}, SPRPT (c = 1) {vals[-1]:.4f}; "
                      f"80% of the gain reached by c = {half:.1f}")
-    ax.set_xlabel("preemption limit c (fraction of the prediction)")
-    ax.set_ylabel("mean response time E[T]")
-    ax.set_yscale("log")
-    ax.set_title("TRAIL limited-preemption SPRPT, M/M/1, exp. predictions")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "trail.png", dpi=120)
-    plt.close(fig)
+    _line_figure(out / "trail.png", curves,
+                 xlabel="preemption limit c (fraction of the prediction)",
+                 ylabel="mean response time E[T]",
+                 title="TRAIL limited-preemption SPRPT, M/M/1, exp. predictions", log=True,
+                 markers=True)
     report.files.append("trail.png")
     report.sections.append((
         "TRAIL", "Limited-preemption SPRPT (TRAIL, ICLR 2025), formulas.md §8.2: E[T] against c; "
@@ -402,7 +410,6 @@ def _fig_trail(out: Path, report: _Report) -> list[str]:
 
 
 def _fig_prediction_quality(out: Path, report: _Report) -> None:
-    import matplotlib.pyplot as plt
 
     import queuetheory as qt
 
@@ -413,19 +420,12 @@ def _fig_prediction_quality(out: Path, report: _Report) -> None:
         w = qt.Workload(lam, qt.Exponential(mean=1.0), qt.UniformPrediction(alpha=float(a)))
         for name in ("SPJF", "PSPJF", "SPRPT"):
             curves[name].append(_policy(name).mean_response_time(w))
-        t = qt.OneBit.optimal_threshold(w, preemptive=True, on="prediction")
-        curves["one bit"].append(qt.OneBit(threshold=t, preemptive=True,
-                                           on="prediction").mean_response_time(w))
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for name, vals in curves.items():
-        ax.plot(alphas, vals, marker="o", ms=3, label=name)
-    ax.set_xlabel("uniform noise level α (Y ~ U[(1−α)S, (1+α)S])")
-    ax.set_ylabel("mean response time E[T]")
-    ax.set_title(f"Prediction quality, M/M/1, λ = {lam}")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "prediction_quality.png", dpi=120)
-    plt.close(fig)
+        curves["one bit"].append(_onebit_best(w, True, "prediction")[1])
+    _line_figure(out / "prediction_quality.png",
+                 {name: (alphas, vals) for name, vals in curves.items()},
+                 xlabel="uniform noise level α (Y ~ U[(1−α)S, (1+α)S])",
+                 ylabel="mean response time E[T]", title=f"Prediction quality, M/M/1, λ = {lam}",
+                 markers=True)
     report.files.append("prediction_quality.png")
     report.sections.append((
         "Prediction quality", f"SPJF, PSPJF, SPRPT and preemptive one-bit advice (optimal "

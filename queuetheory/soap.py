@@ -222,13 +222,26 @@ def _canonical_segments(pr: Any, who: str = "the policy") -> _Segs:
     return _Segs(start, end, level, value, slope)
 
 
-def _signature_hash(cols: list[np.ndarray]) -> np.ndarray:
-    """Combine integer feature columns (each shape (P,)) into one int64 hash per row."""
-    h = np.full(cols[0].shape, 1469598103934665603, dtype=np.uint64) if cols else None
+def _signature_hash(feats: list[np.ndarray]) -> np.ndarray:
+    """Hash integer features into one uint64 per row, independently of padding.
+
+    Each feature is shape (P,) or (P, k) (a block of columns); zero entries are
+    skipped and every non-zero entry is mixed with its (feature, column)
+    position, so trailing all-zero columns (padding that depends on the batch)
+    do not change a row's hash.
+    """
+    P = np.shape(feats[0])[0]
+    h = np.full(P, 1469598103934665603, dtype=np.uint64)
     prime = np.uint64(1099511628211)
     with np.errstate(over="ignore"):
-        for c in cols:
-            h = (h ^ np.asarray(c).astype(np.int64).astype(np.uint64)) * prime
+        for i, f in enumerate(feats):
+            f = np.asarray(f)
+            f2 = f.reshape(P, -1)
+            for j in range(f2.shape[1]):
+                v = f2[:, j].astype(np.int64).astype(np.uint64)
+                tag = np.uint64((i * 65537 + j + 1) * 2654435761 % (1 << 61))
+                mixed = (h ^ (v * np.uint64(0x9E3779B97F4A7C15) + tag)) * prime
+                h = np.where(v != 0, mixed, h)
     return h
 
 
@@ -330,6 +343,17 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     own = np.broadcast_to(np.arange(n)[:, None], lo.shape)
     keep = hi > lo
     lo, hi, own = lo[keep], hi[keep], own[keep]
+    # an interval much wider than the owner's scale gets a break one scale from its start
+    # (all 21 nodes of [0, 10^6] would miss mass concentrated near 0)
+    sc_own = np.broadcast_to(np.asarray(tail_scale, float), (n,))[own]
+    wide = (hi - lo > 4 * sc_own) & np.isfinite(sc_own) & (sc_own > 0)
+    if np.any(wide):
+        cut = lo[wide] + sc_own[wide]
+        new_hi = hi[wide]
+        hi = np.where(wide, np.where(wide, lo + sc_own, hi), hi)
+        lo = np.concatenate([lo, cut])
+        hi = np.concatenate([hi, new_hi])
+        own = np.concatenate([own, own[wide]])
     # geometric pre-split of wide intervals away from 0
     with np.errstate(divide="ignore", invalid="ignore"):
         pieces = np.where(lo > 0, np.ceil(np.log(hi / lo) / math.log(ratio) - 1e-9), 1.0)
@@ -701,12 +725,10 @@ def _geometry(S: _Segs, L: np.ndarray, V: np.ndarray) -> _Geometry:
     c[rows2, ident[rows2, cols2]] = hi[rows2, cols2]
     has0 = nonempty[:, 0] & (lo[:, 0] == 0.0)
     # signature: structure of the cut-off and of the intervals
-    feats = [idx_new, kind_new, count, has0]
-    feats.extend(list((first * (1 + np.arange(m))).T))
-    feats.extend(list((last * (1 + np.arange(m))).T))
-    feats.extend(list((kind_lo * 3 + kind_hi).T))
+    feats = [idx_new + 2, kind_new + 1, count + 1, has0 + 1, first * (1 + np.arange(m)),
+             last * (1 + np.arange(m)), kind_lo * 3 + kind_hi]
     sig = _signature_hash(feats)
-    return _Geometry(c_new, b, c, has0, sig, _signature_hash([idx_new, kind_new]))
+    return _Geometry(c_new, b, c, has0, sig, _signature_hash([idx_new + 2, kind_new + 1]))
 
 
 def _phi(x: np.ndarray, g: _Geometry) -> np.ndarray:
@@ -729,10 +751,9 @@ def _phi(x: np.ndarray, g: _Geometry) -> np.ndarray:
 def _phi_position(x: np.ndarray, g: _Geometry, new_only: bool = False) -> np.ndarray:
     """Which polynomial piece of _phi the size x falls in (for signatures), (P,)."""
     if new_only:
-        return _signature_hash([x < g.c_new])
-    feats = [x < g.c_new, np.where(g.has0, x < g.c[:, 0], False)]
-    feats.extend(list((x[:, None] > g.b).T))
-    feats.extend(list((x[:, None] >= g.c).T))
+        return _signature_hash([(x < g.c_new) + 1])
+    feats = [(x < g.c_new) + 1, np.where(g.has0, x < g.c[:, 0], False) + 1,
+             x[:, None] > g.b, x[:, None] >= g.c]
     return _signature_hash(feats)
 
 
@@ -839,11 +860,10 @@ def _descriptor_signature(S: _Segs) -> np.ndarray:
     """Hash of the combinatorial shape of each job's rank: segment count, levels, points."""
     valid = np.isfinite(S.start)
     lev = np.where(valid, S.level, 0.0)
-    bits = np.ascontiguousarray(lev).view(np.int64)
-    feats = [valid.sum(axis=1)]
-    feats.extend(list(bits.T))
-    feats.extend(list((valid & (S.start == S.end)).T))
-    feats.extend(list(np.sign(np.where(valid, S.slope, 0.0)).T))
+    bits = np.ascontiguousarray(lev).view(np.int64) ^ np.int64(0x5DEECE66D)
+    bits = np.where(valid, bits, 0)
+    feats = [valid.sum(axis=1) + 1, bits, valid & (S.start == S.end),
+             np.where(valid, np.sign(S.slope) + 2, 0)]
     return _signature_hash(feats)
 
 
@@ -2132,17 +2152,25 @@ class _Engine:
     def _tagged_sig(self, S: _Segs, x: np.ndarray) -> np.ndarray:
         """Signature of a tagged job's structure (descriptor shape, worst-rank pieces)."""
         wp = _worst_pieces(S, x)
-        feats = [_descriptor_signature(S), np.isfinite(wp.a0).sum(axis=1)]
-        lev = np.where(np.isfinite(wp.a0), wp.level, 0.0)
-        feats.extend(list(np.ascontiguousarray(lev).view(np.int64).T))
-        feats.extend(list((wp.slope != 0).T))
+        ok = np.isfinite(wp.a0)
+        # left-justify the pieces so that the column of a piece does not depend on the batch
+        order = np.argsort(~ok, axis=1, kind="stable")
+        rows = np.arange(ok.shape[0])[:, None]
+        okj = ok[rows, order]
+        lev = np.where(okj, wp.level[rows, order], 0.0)
+        bits = np.where(okj, np.ascontiguousarray(lev).view(np.int64) ^ np.int64(0x5DEECE66D), 0)
+        feats = [_descriptor_signature(S), ok.sum(axis=1) + 1, bits,
+                 np.where(okj, (wp.slope[rows, order] != 0) + 1, 0)]
         if not self.terms.exact_mode:
+            pos = np.zeros(x.size, np.int64)
             for lv in np.unique(wp.r_level):
                 br = self.terms.breaks(float(lv))
+                sel = wp.r_level == lv
                 if br.size:
-                    pos = np.searchsorted(br, wp.r_value, side="left")
-                    hit = np.isin(wp.r_value, br)
-                    feats.append(np.where(wp.r_level == lv, pos * 2 + hit, -1))
+                    p = np.searchsorted(br, wp.r_value[sel], side="left")
+                    hit = np.isin(wp.r_value[sel], br)
+                    pos[sel] = p * 2 + hit + 1
+            feats.append(pos)
         return _signature_hash(feats)
 
     def _quad(self, f, a, b, pts, *, scale=None) -> tuple[np.ndarray, np.ndarray]:

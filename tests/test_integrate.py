@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from queuetheory.errors import IntegrationError
-from queuetheory.integrate import Estimate, IntegrationWarning, _NODES, _WG_FULL, _WK, quad
+from queuetheory.integrate import _NODES, _WG_FULL, _WK, Estimate, IntegrationWarning, quad
 
 
 def test_rule_weights_integrate_polynomials_exactly():

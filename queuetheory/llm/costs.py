@@ -142,6 +142,8 @@ class LinearCost(CostModel):
     per_context_token : float
         :math:`c_\text{ctx}`, seconds per KV token read by decodes (attention), default 0.
 
+    Examples
+    --------
     >>> LinearCost(per_iteration=1.0, per_token=0.0, per_prefill_token=0.0).decode_time(8)
     1.0
     """
@@ -319,6 +321,8 @@ class TabulatedCost(CostModel):
     unit : float
         Seconds per table unit (1e-3 for milliseconds).
 
+    Notes
+    -----
     Linear extrapolation beyond the end points.
     """
 

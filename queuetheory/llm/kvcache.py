@@ -146,6 +146,8 @@ def kv_capacity_tokens(kv_bytes_per_token: float, *, gpu_memory: float,
     ParameterError
         If nothing is left for the KV cache.
 
+    Examples
+    --------
     >>> kv_capacity_tokens(131072, gpu_memory=80e9, utilisation=0.9, weights=16e9)
     427246
     """

@@ -402,6 +402,8 @@ def batch1_mean_latency(policy: Any, arrival_rate: float, outputs: Any, predicti
     prediction : PredictionModel, optional
         None: exact predictions.
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> from queuetheory import llm
     >>> est = llm.batch1_mean_latency(llm.FCFS(), 0.25, qt.Discrete([1.0, 3.0], [0.5, 0.5]))

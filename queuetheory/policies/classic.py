@@ -797,6 +797,8 @@ class NonPreemptivePriority(_PriorityClasses):
     ``inf`` when E[S²] = ∞. Jobs are FCFS within a class. Rank: the class
     label at age 0, non-preemptible afterwards.
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> w = qt.Workload(arrival_rate=0.5, size=qt.Exponential(mean=1.0))
     >>> round(qt.NonPreemptivePriority([1.0]).mean_response_time(w), 10)
@@ -864,6 +866,8 @@ class PreemptivePriority(_PriorityClasses):
     or higher classes have infinite second moment. Rank: the class label,
     constant in age.
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> w = qt.Workload(arrival_rate=0.5, size=qt.Exponential(mean=1.0))
     >>> round(qt.PreemptivePriority([1.0]).mean_response_time(w), 10)

@@ -1,25 +1,48 @@
-r"""User-defined SOAP policies from a Python rank function.
+r"""User-defined SOAP policies: :class:`RankPolicy` from a Python rank function r(d, a).
 
-:class:`RankPolicy` turns a callable ``rank(d, a)`` of a job's descriptor d (its size, its
-prediction, or nothing) and its age a into the package's piecewise-linear rank representation
-(:class:`~queuetheory.policies.rank.PiecewiseRank`), which the SOAP engine and the simulator
-consume.
+A SOAP policy (formulas.md §4) is any rule "serve the job of lowest rank r(d, a),
+preemptively, FCFS among ties", where d is what the scheduler knows about a job
+(its size, its prediction, or nothing) and a is its age. :class:`RankPolicy`
+turns a plain Python callable into such a policy, usable by the SOAP engine
+(:mod:`queuetheory.soap`), which gives its exact mean response time, and by the
+simulator.
 
-Conversion. For each descriptor the callable is evaluated on an age grid (0 and 96 points from
-1e-6·s to 1e3·s, s = max(d, 1)). Consecutive grid intervals with the same level and slope are
-merged into linear pieces. A slope change inside an interval is located exactly, at the
-intersection of the neighbouring pieces' lines, when the rank is continuous there; otherwise the
-jump is located by bisection to machine precision. A value at age 0 that differs from the
-limit from the right becomes a point segment (this is how "rank y at a = 0, −∞ afterwards"
-expresses a non-preemptive policy). The last piece is extended to infinite age. The result is
-exact for piecewise-linear rank functions whose pieces the grid resolves (at most one breakpoint
-per grid interval); other functions get a documented piecewise-linear approximation.
+The callable ``rank(d, a)`` returns
+
+* a real number (lower is served first);
+* a pair ``(level, value)``, compared lexicographically (a lower level always
+  wins); or
+* ``-inf`` (or a level of ``-inf``): the job can no longer be preempted.
+
+Conversion to piecewise-linear segments
+---------------------------------------
+The engine and the simulator consume ranks as
+:class:`~queuetheory.policies.rank.PiecewiseRank` segments. For every descriptor
+the callable is evaluated on the age grid {0} ∪ {2^k : k = −30, …, 60} plus
+multiples d·{1/8, …, 8} of each descriptor component; each grid cell is accepted
+as linear when the rank at its quarter points lies on the chord (to
+``64 ε`` relative for exactly linear pieces), and otherwise bisected. Kinks and
+jumps are thereby located to machine precision (a kink is then placed at the
+intersection of the two lines), so **a piecewise-linear rank function is
+represented exactly** provided each of its pieces is wider than the grid
+spacing around it (features narrower than about 1/4 of a grid cell, e.g. a
+spike between two grid ages, can be missed). A non-linear rank function is
+approximated by its piecewise-linear interpolant, refined until the
+interpolation error is below ``tol`` times the rank scale (documented
+approximation: the engine's result is then exact for that interpolant).
+A different rank at age 0 only (e.g. ``d if a == 0 else -inf``, non-preemptive
+SJF) becomes a point segment at age 0. Beyond age 2^60 the last piece is
+extended linearly. Ranks are taken as right-continuous at jumps.
+
+Validation: if the callable raises, or returns NaN, +inf, or anything that is
+not a number or a (level, value) pair, :class:`~queuetheory.errors.RankFunctionError`
+names the descriptor and age at which it failed. Strings are never evaluated.
 
 >>> import queuetheory as qt
->>> w = qt.Workload(arrival_rate=0.5, size=qt.Exponential(mean=1.0))
->>> srpt_like = qt.RankPolicy(lambda d, a: d - a, uses="size")
->>> srpt_like.rank(2.0, 0.5)
-(0.0, 1.5)
+>>> w = qt.Workload(arrival_rate=0.5, size=qt.Discrete(values=[1.0, 3.0], probs=[0.5, 0.5]))
+>>> srpt = qt.RankPolicy(lambda d, a: d - a, uses="size")
+>>> round(srpt.mean_response_time(w), 12) == round(qt.SRPT().mean_response_time(w), 12)
+True
 """
 
 from __future__ import annotations
@@ -37,177 +60,352 @@ from .rank import NONPREEMPTIBLE, PiecewiseRank
 __all__ = ["RankPolicy"]
 
 _USES = ("size", "prediction", "nothing")
-_GRID = np.concatenate([[0.0], np.geomspace(1e-6, 1e3, 96)])
-_RTOL = 1e-9
+_EPS = float(np.finfo(float).eps)
+#: Age grid: 0 and powers of two from 2^-30 to 2^60.
+_GRID = np.concatenate([[0.0], 2.0 ** np.arange(-30, 61, 1.0)])
+_MULTS = np.array([0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0])
+_MAX_ROUNDS = 200
 
 
 class RankPolicy(Policy):
-    """A SOAP policy from a user rank function ``rank(d, a)``: lower rank is served first.
+    r"""A SOAP policy defined by a rank function ``rank(d, a)``: lowest rank served first.
 
     Parameters
     ----------
     rank : callable
-        ``rank(d, a)`` for descriptor ``d`` (a float) and age ``a >= 0``. It returns a real number,
-        a pair ``(level, value)`` compared lexicographically, or ``-inf`` for a job that can no
-        longer be preempted. It is called with floats; it must not return NaN.
+        ``rank(d, a)`` of the descriptor d and the age a >= 0, returning a real
+        number, a ``(level, value)`` pair (lexicographic) or ``-inf``
+        (non-preemptible). It is tried first on numpy arrays (d and a broadcast
+        against each other) and, if that fails, called with Python floats.
     uses : {"size", "prediction", "nothing"}
-        What the scheduler knows (the descriptor ``d``): the true size, the prediction, or
-        nothing (then ``d = 0``).
+        What the descriptor d is: the job's size, its predicted size, or nothing
+        (d = 0, an age-based policy such as FB).
     name : str, optional
-        Name used in tables.
-    preemptive_ties : str
-        ``"fcfs"`` (default, the SOAP convention) for ties.
+        Name used in tables (default ``"RankPolicy"``).
+    tol : float
+        Relative accuracy of the piecewise-linear approximation of a rank
+        function that is not piecewise linear (default 1e-9).
 
     Notes
     -----
-    The policy has no closed form; its mean response time comes from the SOAP engine
-    (Scully, Harchol-Balter, Scheller-Wolf 2018) and it can be simulated like any other policy.
-    See the module docstring for how the callable is converted to piecewise-linear segments.
+    The conversion to segments is described in the module docstring; it is
+    exact for piecewise-linear rank functions. E[T] comes from the SOAP engine
+    (:func:`queuetheory.soap.mean_response_time`, formulas.md §4.3).
+
+    Examples
+    --------
+    >>> import queuetheory as qt
+    >>> w = qt.Workload(arrival_rate=0.8, size=qt.Exponential(mean=1.0))
+    >>> fb = qt.RankPolicy(lambda d, a: a, uses="nothing", name="FB")
+    >>> round(fb.mean_response_time(w), 9)  # FB = PS for exponential sizes: 1 / (1 - 0.8)
+    5.0
+    >>> sjf = qt.RankPolicy(lambda d, a: d if a == 0 else float("-inf"), uses="size")
+    >>> sjf.rank_segments([2.0]).evaluate(0, 0.0), sjf.rank_segments([2.0]).evaluate(0, 1.0)
+    ((0.0, 2.0), (-inf, -inf))
     """
 
-    def __init__(self, rank: Callable[[float, float], Any], uses: str = "prediction",
-                 name: str | None = None) -> None:
-        if not callable(rank):
+    def __init__(self, rank: Callable[[Any, Any], Any], uses: str = "size",
+                 name: str | None = None, *, tol: float = 1e-9) -> None:
+        if isinstance(rank, str) or not callable(rank):
             raise ParameterError(f"rank must be a callable rank(d, a) (got {type(rank).__name__})")
         if uses not in _USES:
             raise ParameterError(f"uses must be one of {_USES} (got {uses!r})")
-        self._rank_fn = rank
+        try:
+            tol = float(tol)
+        except (TypeError, ValueError):
+            raise ParameterError(f"tol must be a number > 0 (got {tol!r})") from None
+        if not (tol > 0 and math.isfinite(tol)):
+            raise ParameterError(f"tol must be a finite number > 0 (got {tol!r})")
+        self._fn = rank
         self.uses = uses
-        self.name = name or "rank policy"
+        self.name = "RankPolicy" if name is None else str(name)
+        self.tol = tol
+        self._vectorized: bool | None = None
+        self._cache: dict[bytes, list] = {}
 
     def _params(self) -> dict:
-        return {"uses": self.uses, "name": self.name}
+        return {"rank": getattr(self._fn, "__name__", "<callable>"), "uses": self.uses}
 
     # ----------------------------------------------------------- evaluation
-    def _call(self, d: float, a: float) -> tuple[float, float]:
+    def _call(self, d: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Levels and values of the rank at descriptor rows d (n, k) and ages a (n,)."""
+        n = a.size
+        dd = d[:, 0] if d.shape[1] == 1 else d
+        if self._vectorized is not False:
+            try:
+                with np.errstate(all="ignore"):
+                    out = self._fn(dd, a)
+                lev, val = self._parse_array(out, n)
+                if lev is not None:
+                    self._vectorized = True
+                    bad = np.isnan(lev) | np.isnan(val) | (lev == np.inf) | (val == np.inf)
+                    bad |= np.isneginf(val) & np.isfinite(lev)
+                    if np.any(bad):
+                        i = int(np.flatnonzero(bad)[0])
+                        self._scalar(d[i], float(a[i]))  # raises with the details
+                    return lev, val
+            except RankFunctionError:
+                raise
+            except Exception:  # noqa: BLE001 - the callable may not accept arrays
+                if self._vectorized:
+                    # it worked before: find the failing point with scalar calls
+                    for i in range(n):
+                        self._scalar(d[i], float(a[i]))
+                    raise
+            self._vectorized = False
+        lev = np.empty(n)
+        val = np.empty(n)
+        for i in range(n):
+            lev[i], val[i] = self._scalar(d[i], float(a[i]))
+        return lev, val
+
+    @staticmethod
+    def _parse_array(out: Any, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         try:
-            r = self._rank_fn(d, a)
+            if isinstance(out, tuple) and len(out) == 2:
+                lev = np.broadcast_to(np.asarray(out[0], dtype=float), (n,)).copy()
+                val = np.broadcast_to(np.asarray(out[1], dtype=float), (n,)).copy()
+            else:
+                arr = np.asarray(out, dtype=float)
+                if arr.ndim == 2 and arr.shape == (n, 2):
+                    lev, val = arr[:, 0].copy(), arr[:, 1].copy()
+                else:
+                    val = np.broadcast_to(arr, (n,)).copy()
+                    lev = np.zeros(n)
+        except (TypeError, ValueError):
+            return None, None
+        neg = np.isneginf(val) & (lev == 0)
+        lev[neg] = NONPREEMPTIBLE
+        nonpre = lev == NONPREEMPTIBLE
+        val[nonpre] = 0.0
+        return lev, val
+
+    def _scalar(self, d: np.ndarray, a: float) -> tuple[float, float]:
+        dv: Any = float(d[0]) if d.size == 1 else tuple(float(v) for v in d)
+        where = f"descriptor d={dv!r}, age a={a!r}"
+        try:
+            out = self._fn(dv, a)
         except Exception as exc:  # noqa: BLE001 - report any failure of user code
             raise RankFunctionError(
-                f"rank function raised {type(exc).__name__}: {exc} at d = {d!r}, a = {a!r}"
-            ) from exc
-        if isinstance(r, (tuple, list)):
-            if len(r) != 2:
-                raise RankFunctionError(f"rank function returned a tuple of length {len(r)} at "
-                                        f"d = {d!r}, a = {a!r}; expected (level, value)")
-            level, value = r
+                f"rank function of {self.name} raised {type(exc).__name__}: {exc} "
+                f"(at {where})") from exc
+        if isinstance(out, (tuple, list)):
+            if len(out) != 2:
+                raise RankFunctionError(
+                    f"rank function of {self.name} returned a tuple of length {len(out)}; "
+                    f"expected a number or a (level, value) pair (at {where})")
+            lev, val = self._number(out[0], where), self._number(out[1], where)
         else:
-            level, value = 0.0, r
-        try:
-            level, value = float(level), float(value)
-        except (TypeError, ValueError):
-            raise RankFunctionError(f"rank function returned {r!r} at d = {d!r}, a = {a!r}; "
-                                    "expected a number or (level, value)") from None
-        if math.isnan(level) or math.isnan(value):
-            raise RankFunctionError(f"rank function returned NaN at d = {d!r}, a = {a!r}")
-        if value == -math.inf or level == -math.inf:
+            lev, val = 0.0, self._number(out, where)
+            if val == -math.inf:
+                lev = NONPREEMPTIBLE
+        if math.isnan(lev) or math.isnan(val):
+            raise RankFunctionError(f"rank function of {self.name} returned NaN (at {where})")
+        if lev == math.inf or val == math.inf:
+            raise RankFunctionError(
+                f"rank function of {self.name} returned +inf; ranks must be finite, or -inf "
+                f"for a non-preemptible job (at {where})")
+        if lev == NONPREEMPTIBLE:
             return NONPREEMPTIBLE, 0.0
-        if math.isinf(value) or math.isinf(level):
-            raise RankFunctionError(f"rank function returned +inf at d = {d!r}, a = {a!r}; "
-                                    "use a large finite level instead")
-        return level, value
+        if val == -math.inf:
+            raise RankFunctionError(
+                f"rank function of {self.name} returned a value of -inf at a finite level; "
+                f"use a level of -inf for a non-preemptible job (at {where})")
+        return lev, val
 
-    def _segments_for(self, d: float) -> list[tuple[float, float, float, float, float]]:
-        scale = max(abs(d), 1.0)
-        ages = _GRID * scale
-        segs: list[tuple[float, float, float, float, float]] = []
-        l0, v0 = self._call(d, 0.0)
-        # Right limit at 0: extrapolate from two small ages.
-        e1, e2 = ages[1] * 1e-3, ages[1]
-        l1, v1 = self._call(d, e1)
-        l2, v2 = self._call(d, e2)
-        slope = 0.0 if (l1 == NONPREEMPTIBLE or l1 != l2) else (v2 - v1) / (e2 - e1)
-        right = v1 - slope * e1
-        if l1 != l0 or (l0 != NONPREEMPTIBLE and not _close(right, v0)):
-            segs.append((0.0, 0.0, l0, v0, 0.0))
-            l0, v0 = l1, right
-        pieces = [[0.0, l0, v0, slope]]  # [start age, level, value at start, slope]
-        for i in range(1, ages.size):
-            a = float(ages[i])
-            lv, v = self._call(d, a)
-            if _on_piece(pieces[-1], a, lv, v):
-                continue
-            # A breakpoint in (ages[i-1], a]: bisect for where the current piece stops.
-            lo, hi = float(ages[i - 1]), a
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if not lo < mid < hi:
-                    break
-                lm, vm = self._call(d, mid)
-                if _on_piece(pieces[-1], mid, lm, vm):
-                    lo = mid
-                else:
-                    hi = mid
-            lh, vh = self._call(d, hi)
-            if lh == NONPREEMPTIBLE or lh != lv or hi >= a:
-                new_slope = 0.0
-                if lh == lv and lh != NONPREEMPTIBLE and a > hi:
-                    new_slope = (v - vh) / (a - hi)
-                pieces.append([hi, lh, vh, new_slope])
-                continue
-            new_slope = (v - vh) / (a - hi)
-            cur = pieces[-1]
-            if cur[1] == lh and not _close(cur[3], new_slope):
-                # Continuous kink: the exact intersection of the two lines.
-                kink = (vh - new_slope * hi - (cur[2] - cur[3] * cur[0])) / (cur[3] - new_slope)
-                if lo - 1e-9 * scale <= kink <= hi + 1e-9 * scale and _close(
-                        cur[2] + cur[3] * (kink - cur[0]), vh + new_slope * (kink - hi)):
-                    pieces.append([kink, lh, cur[2] + cur[3] * (kink - cur[0]), new_slope])
-                    continue
-            pieces.append([hi, lh, vh, new_slope])
-        self._refine(d, pieces, scale)
-        for k, (a0, lv, v_start, sl) in enumerate(pieces):
-            a1 = pieces[k + 1][0] if k + 1 < len(pieces) else math.inf
-            if a1 > a0:
-                segs.append((a0, a1, lv, v_start, 0.0 if lv == NONPREEMPTIBLE else sl))
-        return segs
+    def _number(self, v: Any, where: str) -> float:
+        if isinstance(v, (bool, str, bytes)) or v is None:
+            raise RankFunctionError(
+                f"rank function of {self.name} returned {v!r}, which is not a number "
+                f"(at {where})")
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise RankFunctionError(
+                f"rank function of {self.name} returned {v!r}, which is not a number "
+                f"(at {where})") from None
 
-    def _refine(self, d: float, pieces: list[list[float]], scale: float) -> None:
-        """Refit each linear piece from two well-separated ages; re-intersect continuous kinks."""
-        for k, piece in enumerate(pieces):
-            a0, lv = piece[0], piece[1]
-            if lv == NONPREEMPTIBLE:
-                continue
-            a1 = pieces[k + 1][0] if k + 1 < len(pieces) else a0 + 1e3 * scale
-            if not a1 > a0:
-                continue
-            p, q = a0 + 0.25 * (a1 - a0), a0 + 0.75 * (a1 - a0)
-            (lp, vp), (lq, vq) = self._call(d, p), self._call(d, q)
-            if lp != lv or lq != lv:
-                continue
-            slope = (vq - vp) / (q - p)
-            if _close(slope, round(slope)):
-                slope = float(round(slope))
-            piece[3] = slope
-            piece[2] = vp - slope * (p - a0)
-        for k in range(1, len(pieces)):
-            prev, cur = pieces[k - 1], pieces[k]
-            if prev[1] != cur[1] or cur[1] == NONPREEMPTIBLE or _close(prev[3], cur[3]):
-                continue
-            c_prev = prev[2] - prev[3] * prev[0]
-            c_cur = cur[2] - cur[3] * cur[0]
-            kink = (c_cur - c_prev) / (prev[3] - cur[3])
-            if abs(kink - cur[0]) <= 1e-6 * scale and _close(prev[3] * kink + c_prev,
-                                                              cur[3] * kink + c_cur):
-                cur[0] = kink
-                cur[2] = cur[3] * kink + c_cur
+    # ------------------------------------------------------------- segments
+    def rank_segments(self, d: Any) -> PiecewiseRank:
+        d = np.asarray(d, dtype=float)
+        if d.ndim == 0:
+            d = d.reshape(1)
+        return self._rank_segments(d)
 
     def _rank_segments(self, d: np.ndarray) -> PiecewiseRank:
-        d = np.asarray(d, dtype=float)
-        flat = d.reshape(d.shape[0], -1)[:, 0] if d.ndim > 1 else d
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        per_value = [self._segments_for(float(v)) for v in uniq]
-        return PiecewiseRank.from_segments([per_value[k] for k in inverse])
+        d2 = np.ascontiguousarray(d.reshape(d.shape[0], -1))
+        if np.any(np.isnan(d2)):
+            raise ParameterError("descriptors must not be NaN")
+        key = d2.tobytes() + bytes(str(d2.shape), "ascii")
+        if key in self._cache:
+            return self._cache[key]
+        # identical descriptors are fitted once
+        uniq, inverse = np.unique(d2, axis=0, return_inverse=True)
+        pr = _fit_segments(self, uniq).take(np.asarray(inverse).ravel())
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[key] = pr
+        return pr
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+# =====================================================================================
+# Piecewise-linear recovery of a rank function, vectorized over descriptors
+# =====================================================================================
+def _fit_segments(policy: RankPolicy, d: np.ndarray) -> PiecewiseRank:
+    """Piecewise-linear segments of the ranks of the descriptor rows d (n, k)."""
+    n = d.shape[0]
+    comps = np.abs(d[:, :, None] * _MULTS[None, None, :]).reshape(n, -1)
+    grid = np.concatenate([np.broadcast_to(_GRID, (n, _GRID.size)), comps], axis=1)
+    grid = np.where(np.isfinite(grid) & (grid >= 0) & (grid <= _GRID[-1]), grid, 0.0)
+    grid = np.sort(grid, axis=1)
+    a0 = grid[:, :-1].ravel()
+    a1 = grid[:, 1:].ravel()
+    row = np.repeat(np.arange(n), grid.shape[1] - 1)
+    keep = a1 > a0
+    a0, a1, row = a0[keep], a1[keep], row[keep]
+    # rank at age 0 and just after it: a different rank at 0 only becomes a point
+    l0, v0 = policy._call(d, np.zeros(n))
+    l0p, v0p = policy._call(d, np.full(n, 1e-300))
+    la, va = policy._call(d[row], a0)
+    lb, vb = policy._call(d[row], a1)
+    # a typical magnitude of each job's rank: the median over the grid ages <= 2^20
+    mag = np.where(a1 <= 2.0**20, np.abs(vb), np.nan)
+    typ = np.zeros(n)
+    for_rows = np.split(mag, np.searchsorted(row, np.arange(1, n)))
+    typ = np.array([np.nanmedian(m) if np.any(np.isfinite(m)) else 1.0 for m in for_rows])
+    typ = np.where(np.isfinite(typ) & (typ > 0), typ, 1.0)
+    point = (l0 != l0p) | (np.abs(v0 - v0p) > 1e-12 * np.maximum(
+        np.maximum(np.abs(v0), np.abs(v0p)), typ))
+    at0 = a0 == 0
+    use_p = at0 & point[row]
+    la[use_p], va[use_p] = l0p[row[use_p]], v0p[row[use_p]]
+    use_0 = at0 & ~point[row]
+    la[use_0], va[use_0] = l0[row[use_0]], v0[row[use_0]]
+    done: list[np.ndarray] = []
+    fr = np.array([0.25, 0.5, 0.75])
+    for _ in range(_MAX_ROUNDS):
+        if a0.size == 0:
+            break
+        w = a1 - a0
+        q = a0[:, None] + w[:, None] * fr[None, :]
+        lq, vq = policy._call(d[np.repeat(row, 3)], q.ravel())
+        lq, vq = lq.reshape(-1, 3), vq.reshape(-1, 3)
+        same_level = (lq == la[:, None]).all(axis=1) & (lb == la)
+        nonpre = la == NONPREEMPTIBLE
+        chord = va[:, None] + (vb - va)[:, None] * fr[None, :]
+        with np.errstate(invalid="ignore"):
+            dev = np.abs(vq - chord).max(axis=1)
+        local = np.maximum(np.maximum(np.abs(va), np.abs(vb)), np.abs(vq).max(axis=1))
+        exact = dev <= 64 * _EPS * local
+        approx = dev <= policy.tol * np.maximum(local, typ[row])
+        linear = same_level & (nonpre | exact | approx)
+        tiny_cell = w <= 8 * _EPS * np.maximum(np.abs(a1), 1e-300)
+        accept = linear | tiny_cell
+        slope = np.where(nonpre | ~linear, 0.0, (vb - va) / np.where(w > 0, w, 1.0))
+        done.append(np.column_stack([row[accept], a0[accept], a1[accept], la[accept],
+                                     va[accept], slope[accept], vb[accept],
+                                     tiny_cell[accept] & ~linear[accept]]))
+        split = ~accept
+        if not np.any(split):
+            a0 = a0[:0]
+            break
+        am = q[split, 1]
+        lm, vm = lq[split, 1], vq[split, 1]
+        a0 = np.concatenate([a0[split], am])
+        a1 = np.concatenate([am, a1[split]])
+        row = np.concatenate([row[split], row[split]])
+        la, va, lb, vb = (np.concatenate([la[split], lm]), np.concatenate([va[split], vm]),
+                          np.concatenate([lm, lb[split]]), np.concatenate([vm, vb[split]]))
+    if a0.size:  # pragma: no cover - _MAX_ROUNDS bisections reach machine precision first
+        z = np.zeros(a0.size)
+        done.append(np.column_stack([row, a0, a1, la, va, z, va, z + 1]))
+    cells = np.concatenate(done)
+    cells = cells[np.lexsort((cells[:, 1], cells[:, 0]))]
+    return _merge_cells(cells, n, point, l0, v0)
 
 
-def _on_piece(piece: list[float], a: float, level: float, value: float) -> bool:
-    a0, lv, v0, sl = piece
-    if lv != level:
-        return False
-    if lv == NONPREEMPTIBLE:
-        return True
-    return _close(v0 + sl * (a - a0), value)
+def _merge_cells(cells: np.ndarray, n: int, point: np.ndarray, l0: np.ndarray,
+                 v0: np.ndarray) -> PiecewiseRank:
+    """Merge consecutive collinear cells into segments (vectorized) and place kinks at
+    the intersection of the neighbouring lines."""
+    row, s, e, lv, v, k, vend, junk = (cells[:, j] for j in range(8))
+    row = row.astype(np.int64)
+    junk = junk.astype(bool)
+    N = row.size
+    same_row = np.zeros(N, bool)
+    same_row[1:] = row[1:] == row[:-1]
+    pv, pk, ps, pvend, plv = (np.roll(arr, 1) for arr in (v, k, s, vend, lv))
+    scale = np.maximum.reduce([np.abs(v), np.abs(vend), np.abs(pv), np.abs(pvend)])
+    tol = 256 * _EPS * np.maximum(scale, 1e-300)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cont = np.abs(pvend - v) <= tol
+        slope_ok = np.abs(pk - k) * np.maximum(e - ps, 1e-300) <= tol
+    nonpre = lv == NONPREEMPTIBLE
+    merge = same_row & (plv == lv) & (nonpre | junk | (cont & slope_ok))
+    # a junk (sub-ulp) cell is also absorbed by its successor
+    nxt_junk = np.zeros(N, bool)
+    nxt_junk[:-1] = junk[:-1] & same_row[1:] & ~merge[:-1]
+    grp = np.cumsum(~merge) - 1
+    G = int(grp[-1]) + 1
+    first = np.flatnonzero(~merge)
+    last = np.concatenate([first[1:] - 1, [N - 1]])
+    g_row = row[first]
+    g_s = s[first]
+    g_e = e[last]
+    g_lv = lv[first]
+    g_v = v[first]
+    g_vend = vend[last]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g_k = np.where(g_e > g_s, (g_vend - g_v) / (g_e - g_s), 0.0)
+    # a single cell keeps its own slope (exact chord); the last group continues its slope
+    g_k = np.where(nonpre[first], 0.0, np.where(junk[first] & (first == last), 0.0, g_k))
+    g_v = np.where(nonpre[first], 0.0, g_v)
+    del nxt_junk, G
+    segs = np.column_stack([g_row, g_s, g_e, g_lv, g_v, g_k])
+    segs = _snap_kinks(segs)
+    # the last piece of every job extends to infinity
+    rowv = segs[:, 0].astype(np.int64)
+    is_last = np.ones(rowv.size, bool)
+    is_last[:-1] = rowv[1:] != rowv[:-1]
+    segs[is_last, 2] = np.inf
+    # points at age 0
+    pts = np.flatnonzero(point)
+    if pts.size:
+        extra = np.column_stack([pts, np.zeros(pts.size), np.zeros(pts.size), l0[pts],
+                                 np.where(l0[pts] == NONPREEMPTIBLE, 0.0, v0[pts]),
+                                 np.zeros(pts.size)])
+        segs = np.concatenate([extra, segs])
+        segs = segs[np.lexsort((segs[:, 2] > segs[:, 1], segs[:, 1], segs[:, 0]))]
+    rowv = segs[:, 0].astype(np.int64)
+    counts = np.bincount(rowv, minlength=n)
+    m = int(counts.max())
+    pos = np.arange(rowv.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    arr = np.full((5, n, m), np.inf)
+    arr[2:, :, :] = 0.0
+    arr[2] = np.inf
+    for j in range(5):
+        arr[j, rowv, pos] = segs[:, 1 + j]
+    return PiecewiseRank(arr[0], arr[1], arr[2], arr[3], arr[4])
+
+
+def _snap_kinks(segs: np.ndarray) -> np.ndarray:
+    """Remove a tiny segment between two lines of one level that cross inside it."""
+    row, s, e, lv, v, k = (segs[:, j] for j in range(6))
+    N = row.size
+    if N < 3:
+        return segs
+    tiny = (e - s) <= 1e-9 * np.maximum(np.abs(e), 1e-300)
+    cand = np.flatnonzero(tiny[1:-1]) + 1
+    drop = np.zeros(N, bool)
+    for i in cand:
+        if drop[i - 1] or not (row[i - 1] == row[i] == row[i + 1]):
+            continue
+        if not (lv[i - 1] == lv[i] == lv[i + 1]) or lv[i] == NONPREEMPTIBLE or k[i - 1] == k[i + 1]:
+            continue
+        x = (v[i + 1] - k[i + 1] * s[i + 1] - v[i - 1] + k[i - 1] * s[i - 1]) / (k[i - 1] - k[i + 1])
+        if s[i - 1] < x < e[i + 1] and abs(x - s[i]) <= 2 * (e[i] - s[i]) + 1e-300:
+            segs[i - 1, 2] = x
+            segs[i + 1, 4] = v[i + 1] + k[i + 1] * (x - s[i + 1])
+            segs[i + 1, 1] = x
+            drop[i] = True
+    return segs[~drop]

@@ -66,9 +66,13 @@ class LimitedPreemptionSPRPT(PredictionPolicy):
         which a real scheduler could not run (it would need the true size x);
         its descriptor is the pair (y, x).
 
+    Notes
+    -----
     Rank: y − a on [0, c·y) (resp. [0, c·x)), then −∞; a point segment at age 0
     when the preemptible window is empty.
 
+    Examples
+    --------
     >>> import queuetheory as qt
     >>> qt.LimitedPreemptionSPRPT(c=1.5)
     Traceback (most recent call last):
