@@ -248,22 +248,42 @@ def _signature_hash(feats: list[np.ndarray]) -> np.ndarray:
 # =====================================================================================
 # Batched adaptive Gauss–Kronrod quadrature (many integrals, own breakpoints each)
 # =====================================================================================
-def _gk_rule(f, lo, hi, tail, own, c, scale):
-    """QUADPACK qk21 on every interval; tail intervals use x = c + L t/(1 − t)."""
+#: Panel kinds of the batched quadrature.
+_LIN, _TAIL, _HEAD = 0, 1, 2
+#: Power of the head map x = H t^p on [0, H]: smooths x^(-1/2)- and log-singular densities.
+_HEAD_POWER = 4
+
+
+def _map_nodes(t: np.ndarray, kind: np.ndarray, own: np.ndarray, c: np.ndarray,
+               L: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and dx/dt at panel coordinates t (k, j) for panels of the given kinds."""
+    x = t.copy()
+    jac = np.ones_like(t)
+    tl = kind == _TAIL
+    if np.any(tl):
+        tt = t[tl]
+        om = 1.0 - tt
+        sc = L[own[tl]][:, None]
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            x[tl] = c[own[tl]][:, None] + sc * tt / om
+            jac[tl] = sc / om**2
+    hd = kind == _HEAD
+    if np.any(hd):
+        tt = t[hd]
+        hh = H[own[hd]][:, None]
+        x[hd] = hh * tt**_HEAD_POWER
+        jac[hd] = _HEAD_POWER * hh * tt ** (_HEAD_POWER - 1)
+    return x, jac
+
+
+def _gk_rule(f, lo, hi, kind, own, c, L, H):
+    """QUADPACK qk21 on every panel (linear, tail x = c + L t/(1 − t), head x = H t^4)."""
     from .integrate import _NODES, _WG_FULL, _WK
 
     half = 0.5 * (hi - lo)
     mid = 0.5 * (hi + lo)
     t = mid[:, None] + half[:, None] * _NODES[None, :]
-    x = t.copy()
-    jac = np.ones_like(t)
-    if np.any(tail):
-        tt = t[tail]
-        om = 1.0 - tt
-        sc = scale[own[tail]][:, None]
-        with np.errstate(over="ignore"):
-            x[tail] = c[own[tail]][:, None] + sc * tt / om
-            jac[tail] = sc / om**2
+    x, jac = _map_nodes(t, kind, own, c, L, H)
     k = lo.size
     big = ~np.isfinite(x)
     xs = np.where(big, 0.0, x)
@@ -292,15 +312,36 @@ def _gk_rule(f, lo, hi, tail, own, c, scale):
 
 @dataclass
 class _Panels:
-    """Final subdivision of a batched quadrature: panels [lo, hi] (in t for tail panels,
-    where x = c + L t/(1 − t)), their owners, and per owner c and L."""
+    """Final subdivision of a batched quadrature: panels [lo, hi] in their own coordinate
+    (see :func:`_map_nodes`), their kinds and owners, and per owner c, L, H."""
 
     lo: np.ndarray
     hi: np.ndarray
-    tail: np.ndarray
+    kind: np.ndarray
     own: np.ndarray
     c: np.ndarray
-    scale: np.ndarray
+    L: np.ndarray
+    H: np.ndarray
+
+    @property
+    def tail(self) -> np.ndarray:
+        return self.kind == _TAIL
+
+    def to_x(self, t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """x at coordinates t of panels idx (same shape)."""
+        x, _ = _map_nodes(np.asarray(t, float).reshape(-1, 1), self.kind[idx], self.own[idx],
+                          self.c, self.L, self.H)
+        return x[:, 0]
+
+    def from_x(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Panel coordinate of x in panels idx."""
+        k = self.kind[idx]
+        own = self.own[idx]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = x - self.c[own]
+            tail_t = np.where(np.isinf(x), 1.0, d / (d + self.L[own]))
+            head_t = np.maximum(x / self.H[own], 0.0) ** (1.0 / _HEAD_POWER)
+        return np.where(k == _TAIL, tail_t, np.where(k == _HEAD, head_t, x))
 
     def nodes(self) -> tuple[np.ndarray, np.ndarray]:
         """x at the 21 Kronrod nodes of every panel and dx/ds (s the local coordinate)."""
@@ -308,16 +349,8 @@ class _Panels:
 
         half = 0.5 * (self.hi - self.lo)
         t = 0.5 * (self.hi + self.lo)[:, None] + half[:, None] * _NODES[None, :]
-        x = t.copy()
-        jac = np.broadcast_to(half[:, None], t.shape).copy()
-        if np.any(self.tail):
-            tt = t[self.tail]
-            om = 1.0 - tt
-            sc = self.scale[self.own[self.tail]][:, None]
-            with np.errstate(over="ignore", divide="ignore"):
-                x[self.tail] = self.c[self.own[self.tail]][:, None] + sc * tt / om
-                jac[self.tail] = half[self.tail][:, None] * sc / om**2
-        return x, jac
+        x, jac = _map_nodes(t, self.kind, self.own, self.c, self.L, self.H)
+        return x, jac * half[:, None]
 
 
 def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
@@ -325,19 +358,28 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     """Integrate ``f(x, owner)`` over [a_i, b_i] for every owner i adaptively.
 
     ``points`` (n, k) are per-owner breakpoints (NaN ignored); b may be +inf (a
-    tail map from the last finite edge). Wide intervals [l, h] with l > 0 are
-    first split geometrically (ratio 4). Convergence per owner and component:
-    error <= max(atol, rtol |value|). Returns (value, error, converged), values (n, m).
+    tail map x = c + L t/(1 − t) from the last finite edge, L the owner's
+    ``tail_scale``). An interval starting at 0 is integrated in t with x = H t⁴,
+    which makes x^(−1/2)- and log-singular densities at 0 smooth. Intervals much
+    wider than the scale are split one scale from their start and then
+    geometrically (ratio 4). Convergence per owner and component:
+    error <= max(atol, rtol |value|). Returns (value, error, converged), values (n, m)
+    (and the final panels with ``panels=True``).
     """
     a = np.asarray(a, float).ravel()
     b = np.asarray(b, float).ravel()
     n = a.size
+    scale = np.broadcast_to(np.asarray(tail_scale, float), (n,)).copy()
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     pts = np.empty((n, 0)) if points is None else np.asarray(points, float).reshape(n, -1)
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(pts) & (pts > a[:, None]) & (pts < b[:, None])
     pts = np.sort(np.where(ok, pts, a[:, None]), axis=1)
-    last = np.maximum(pts[:, -1] if pts.shape[1] else a, a)
     inf = np.isinf(b)
+    last = np.maximum(pts[:, -1] if pts.shape[1] else a, a)
+    # an infinite range starting at a finite point gets a finite first piece of one scale
+    no_fin = inf & (last <= a)
+    last = np.where(no_fin, a + scale, last)
     edges = np.column_stack([a, pts, np.where(inf, last, b)])
     lo, hi = edges[:, :-1], edges[:, 1:]
     own = np.broadcast_to(np.arange(n)[:, None], lo.shape)
@@ -345,12 +387,12 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     lo, hi, own = lo[keep], hi[keep], own[keep]
     # an interval much wider than the owner's scale gets a break one scale from its start
     # (all 21 nodes of [0, 10^6] would miss mass concentrated near 0)
-    sc_own = np.broadcast_to(np.asarray(tail_scale, float), (n,))[own]
-    wide = (hi - lo > 4 * sc_own) & np.isfinite(sc_own) & (sc_own > 0)
+    sc_own = scale[own]
+    wide = hi - lo > 4 * sc_own
     if np.any(wide):
         cut = lo[wide] + sc_own[wide]
         new_hi = hi[wide]
-        hi = np.where(wide, np.where(wide, lo + sc_own, hi), hi)
+        hi = np.where(wide, lo + sc_own, hi)
         lo = np.concatenate([lo, cut])
         hi = np.concatenate([hi, new_hi])
         own = np.concatenate([own, own[wide]])
@@ -365,24 +407,29 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
         nl = np.where(j == 0, lo[idx], lo[idx] * q ** (j / pieces[idx]))
         nh = np.where(j == pieces[idx] - 1, hi[idx], lo[idx] * q ** ((j + 1) / pieces[idx]))
         lo, hi, own = nl, nh, own[idx]
-    tail = np.zeros(lo.size, bool)
+    kind = np.zeros(lo.size, np.int8)
+    # the piece [0, h] of an owner starting at 0 becomes a head panel t in [0, 1]
+    H = np.zeros(n)
+    head = (lo == 0.0) & (a[own] == 0.0)
+    if np.any(head):
+        H[own[head]] = hi[head]
+        lo[head], hi[head] = 0.0, 1.0
+        kind[head] = _HEAD
     if np.any(inf):
         t_own = np.flatnonzero(inf)
         lo = np.concatenate([lo, np.zeros(t_own.size)])
         hi = np.concatenate([hi, np.ones(t_own.size)])
         own = np.concatenate([own, t_own])
-        tail = np.concatenate([tail, np.ones(t_own.size, bool)])
-    scale = np.broadcast_to(np.asarray(tail_scale, float), (n,)).copy()
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        kind = np.concatenate([kind, np.full(t_own.size, _TAIL, np.int8)])
     if lo.size == 0:
         probe = np.asarray(f(a[:1], np.zeros(1, int)), float).reshape(1, -1)
         z = np.zeros((n, probe.shape[1]))
         if panels:
             e = np.empty(0)
-            return z, z.copy(), np.ones(n, bool), _Panels(e, e, e.astype(bool),
-                                                          e.astype(int), last, scale)
+            return z, z.copy(), np.ones(n, bool), _Panels(e, e, e.astype(np.int8),
+                                                          e.astype(int), last, scale, H)
         return z, z.copy(), np.ones(n, bool)
-    res, err = _gk_rule(f, lo, hi, tail, own, last, scale)
+    res, err = _gk_rule(f, lo, hi, kind, own, last, scale, H)
     m = res.shape[1]
 
     def per_owner(v):
@@ -395,7 +442,7 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     failed = np.zeros(n, bool)
     while True:
         tot, tot_err = per_owner(res), per_owner(err)
-        tol = np.maximum(np.reshape(atol, (-1, 1)) if np.ndim(atol) else atol,
+        tol = np.maximum(np.reshape(atol, (-1, 1)) if np.ndim(atol) == 1 else atol,
                          rtol * np.abs(tot))
         active &= ~np.all(tot_err <= tol, axis=1)
         if not np.any(active):
@@ -409,8 +456,9 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
             norm = np.where(t_own > 0, err / t_own, np.where(err > 0, np.inf, 0.0)).max(axis=1)
         split = active[own] & (norm > 0.5 / count[own])
         width = hi - lo
-        tiny = (~tail) & (width <= 64 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
-        tiny |= tail & (width <= 64 * _EPS)
+        lin = kind == _LIN
+        tiny = lin & (width <= 64 * _EPS * np.maximum(np.abs(lo), np.abs(hi)))
+        tiny |= ~lin & (width <= 64 * _EPS * np.maximum(hi, 1e-300))
         split &= ~tiny
         stuck = active & (np.bincount(own[split], minlength=n) == 0)
         failed |= stuck
@@ -421,15 +469,16 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
         mids = 0.5 * (lo[split] + hi[split])
         nlo = np.concatenate([lo[split], mids])
         nhi = np.concatenate([mids, hi[split]])
-        ntail = np.concatenate([tail[split], tail[split]])
+        nkind = np.concatenate([kind[split], kind[split]])
         nown = np.concatenate([own[split], own[split]])
-        r2, e2 = _gk_rule(f, nlo, nhi, ntail, nown, last, scale)
+        r2, e2 = _gk_rule(f, nlo, nhi, nkind, nown, last, scale, H)
         stay = ~split
         lo, hi = np.concatenate([lo[stay], nlo]), np.concatenate([hi[stay], nhi])
-        tail, own = np.concatenate([tail[stay], ntail]), np.concatenate([own[stay], nown])
+        kind, own = np.concatenate([kind[stay], nkind]), np.concatenate([own[stay], nown])
         res, err = np.concatenate([res[stay], r2]), np.concatenate([err[stay], e2])
     if panels:
-        return per_owner(res), per_owner(err), ~failed, _Panels(lo, hi, tail, own, last, scale)
+        return per_owner(res), per_owner(err), ~failed, _Panels(lo, hi, kind, own, last,
+                                                                scale, H)
     return per_owner(res), per_owner(err), ~failed
 
 
@@ -477,10 +526,12 @@ class _Cum:
     """
 
     def __init__(self, pan: _Panels, G: np.ndarray, n_owner: int) -> None:
-        order = np.lexsort((pan.lo, pan.tail, pan.own))
-        self.lo, self.hi = pan.lo[order], pan.hi[order]
-        self.tail, self.own = pan.tail[order], pan.own[order]
-        self.c, self.scale = pan.c, pan.scale
+        # per owner: head panel, linear panels by x, tail panels by t
+        order = np.lexsort((pan.lo, pan.kind == _TAIL, pan.kind != _HEAD, pan.own))
+        sub = _Panels(pan.lo[order], pan.hi[order], pan.kind[order], pan.own[order],
+                      pan.c, pan.L, pan.H)
+        self.pan = sub
+        self.lo, self.hi, self.own = sub.lo, sub.hi, sub.own
         G = G[order]
         coef = np.einsum("nj,pjm->pmn", _LEG_INV, G)
         self.anti = _legendre_antiderivative(coef)  # (P, m, 22)
@@ -498,12 +549,7 @@ class _Cum:
         self.cumR = cs0[own_end] - cs0[np.arange(P) + 1]
         self.total = np.zeros((n_owner, full.shape[1]))
         np.add.at(self.total, self.own, full)
-        xlo = self.lo.copy()
-        if np.any(self.tail):
-            om = 1.0 - self.lo[self.tail]
-            xlo[self.tail] = (self.c[self.own[self.tail]]
-                              + self.scale[self.own[self.tail]] * self.lo[self.tail] / om)
-        self.xlo = xlo
+        self.xlo = sub.to_x(sub.lo, np.arange(P))
 
     def _locate(self, j: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo = self.start[j].copy()
@@ -518,11 +564,8 @@ class _Cum:
             lo = np.where(go, mid, lo)
             hi = np.where(act & ~go, mid - 1, hi)
         p = lo
-        tail = self.tail[p]
+        u = self.pan.from_x(t, p)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d = t - self.c[self.own[p]]
-            tt = np.where(np.isinf(t), 1.0, d / (d + self.scale[self.own[p]]))
-            u = np.where(tail, tt, t)
             s = (2 * u - self.lo[p] - self.hi[p]) / (self.hi[p] - self.lo[p])
         s = np.clip(np.nan_to_num(s, nan=-1.0), -1.0, 1.0)
         return p, s
@@ -998,67 +1041,137 @@ def _pad_by_owner(p: np.ndarray, o: np.ndarray, n_owner: int) -> np.ndarray:
 # =====================================================================================
 # A subdivision shared by many integrals
 # =====================================================================================
+def _concat_segs(A: _Segs, B: _Segs) -> _Segs:
+    """Rows of A then rows of B (padding columns as needed)."""
+    m = max(A.m, B.m)
+
+    def pad(S: _Segs) -> list[np.ndarray]:
+        k = m - S.m
+        if k == 0:
+            return [S.start, S.end, S.level, S.value, S.slope]
+        fill = [np.inf, np.inf, np.inf, 0.0, 0.0]
+        return [np.concatenate([arr, np.full((arr.shape[0], k), f)], axis=1)
+                for arr, f in zip((S.start, S.end, S.level, S.value, S.slope), fill)]
+
+    return _Segs(*(np.concatenate([x, y]) for x, y in zip(pad(A), pad(B))))
+
+
 class _SharedGrid:
     """A subdivision of [a, b] shared by many integrals ∫ Ψ(τ, query) dτ.
 
-    Built once, adaptively, on a smooth reference integrand. Every query is
-    integrated with the panels' Gauss–Kronrod rule at the shared points (where
-    per-point data — rank segments, inner cumulative moments — is precomputed);
-    a panel on which the signature of Ψ (the combinatorial structure of the
-    SOAP quantities) changes is split at the change points, located by bisection
-    to machine precision, and its pieces integrated adaptively with fresh points.
+    Built adaptively on a smooth reference integrand, then refined for everyone
+    where some query needs it. Every query is integrated with the panels'
+    Gauss–Kronrod rule at the shared points, where per-point data (rank
+    segments, inner cumulative moments) is computed once by ``prepare``. A panel
+    on which the signature of Ψ (the combinatorial structure of the SOAP
+    quantities) changes is split at the change points, located by bisection to
+    machine precision, and its pieces integrated adaptively with fresh points.
     """
 
     def __init__(self, ref: Callable[[np.ndarray], np.ndarray], a: float, b: float,
-                 pts: np.ndarray | None, scale: float, rtol: float) -> None:
+                 pts: np.ndarray | None, scale: float, rtol: float,
+                 prepare: Callable[[np.ndarray], dict[str, Any]]) -> None:
         pts2 = None if pts is None or np.size(pts) == 0 else np.asarray(pts, float)[None, :]
         _, _, _, pan = _bquad(lambda x, j: ref(x), np.array([a]), np.array([b]), pts2,
                               rtol=rtol, atol=1e-300, tail_scale=scale, limit=4000,
                               panels=True)
-        x, jac = pan.nodes()
-        order = np.lexsort((x[:, 0], pan.tail))
-        x, jac = x[order], jac[order]
-        self.tail = pan.tail[order]
-        self.P = x.shape[0]
-        self.x, self.jac = x, jac
-        lo_t, hi_t = pan.lo[order], pan.hi[order]
-        c, L = pan.c[0], pan.scale[0]
-        with np.errstate(divide="ignore", over="ignore"):
-            xa = np.where(self.tail, c + L * lo_t / (1.0 - lo_t), lo_t)
-            xb = np.where(self.tail, np.where(hi_t < 1.0, c + L * hi_t / (1.0 - hi_t), np.inf),
-                          hi_t)
-        self.xa, self.xb = xa, xb
+        self.c, self.L, self.H = pan.c, pan.L, pan.H
         self.scale = scale
-        P = self.P
-        # all shared points: nodes, left ends, finite right ends
-        self.points = np.concatenate([x.ravel(), xa, np.where(np.isfinite(xb), xb, xa)])
-        self.id_nodes = np.arange(P * 21).reshape(P, 21)
-        self.id_a = P * 21 + np.arange(P)
-        self.id_b = P * 22 + np.arange(P)
+        self.a0 = float(a)
+        self.prepare = prepare
+        self.points = np.empty(0)
         self.data: dict[str, Any] = {}
+        self.lo = np.empty(0)
+        self.hi = np.empty(0)
+        self.kind = np.empty(0, np.int8)
+        self.node_ids = np.empty((0, 21), np.int64)
+        self.a_ids = np.empty(0, np.int64)
+        self.b_ids = np.empty(0, np.int64)
+        self.jac = np.empty((0, 21))
+        self.xa = np.empty(0)
+        self.xb = np.empty(0)
+        self._add(pan.lo, pan.hi, pan.kind)
 
-    def integrate(self, node_eval, fresh_eval, fresh_sig, q: int, m: int, rtol: float,
-                  atol: float) -> tuple[np.ndarray, np.ndarray]:
-        """Integrals for queries 0..q-1: ``node_eval(ids, qi) -> (values (k, m), sig (k,))``
-        at shared points, ``fresh_eval(t, qi) -> values``, ``fresh_sig(t, qi) -> sig``."""
+    @property
+    def P(self) -> int:
+        return self.lo.size
+
+    def _add(self, lo: np.ndarray, hi: np.ndarray, kind: np.ndarray) -> None:
+        from .integrate import _NODES
+
+        k = lo.size
+        own = np.zeros(k, np.int64)
+        half = 0.5 * (hi - lo)
+        t = 0.5 * (hi + lo)[:, None] + half[:, None] * _NODES[None, :]
+        x, jac = _map_nodes(t, kind, own, self.c, self.L, self.H)
+        # nodes that overflow (t -> 1 in a tail panel) carry no weight
+        bad = ~np.isfinite(x) | ~np.isfinite(jac)
+        x = np.where(bad, np.finfo(float).max / 4, x)
+        jac = np.where(bad, 0.0, jac)
+        ends, _ = _map_nodes(np.column_stack([lo, hi]), kind, own, self.c, self.L, self.H)
+        xa = ends[:, 0]
+        xb = np.where((kind == _TAIL) & (hi >= 1.0), np.inf, ends[:, 1])
+        base = self.points.size
+        newpts = np.concatenate([x.ravel(), xa, np.where(np.isfinite(xb), xb, xa)])
+        self.points = np.concatenate([self.points, newpts])
+        d = self.prepare(newpts)
+        for key, val in d.items():
+            if key not in self.data:
+                self.data[key] = val
+            elif isinstance(val, _Segs):
+                self.data[key] = _concat_segs(self.data[key], val)
+            elif isinstance(val, list):
+                self.data[key] = self.data[key] + val
+            else:
+                self.data[key] = np.concatenate([self.data[key], val])
+        self.lo = np.concatenate([self.lo, lo])
+        self.hi = np.concatenate([self.hi, hi])
+        self.kind = np.concatenate([self.kind, kind.astype(np.int8)])
+        self.node_ids = np.concatenate([self.node_ids,
+                                        base + np.arange(k * 21).reshape(k, 21)])
+        self.a_ids = np.concatenate([self.a_ids, base + k * 21 + np.arange(k)])
+        self.b_ids = np.concatenate([self.b_ids, base + k * 22 + np.arange(k)])
+        self.jac = np.concatenate([self.jac, jac * half[:, None]])
+        self.xa = np.concatenate([self.xa, xa])
+        self.xb = np.concatenate([self.xb, xb])
+
+    def _split(self, pidx: np.ndarray) -> np.ndarray:
+        """Bisect panels pidx for everyone; returns the indices of the new panels."""
+        keep = np.ones(self.P, bool)
+        keep[pidx] = False
+        lo, hi, kind = self.lo[pidx], self.hi[pidx], self.kind[pidx]
+        mid = 0.5 * (lo + hi)
+        for name in ("lo", "hi", "kind", "node_ids", "a_ids", "b_ids", "jac", "xa", "xb"):
+            setattr(self, name, getattr(self, name)[keep])
+        start = self.P
+        self._add(np.concatenate([lo, mid]), np.concatenate([mid, hi]),
+                  np.concatenate([kind, kind]))
+        return np.arange(start, self.P)
+
+    def _eval_panels(self, pidx: np.ndarray, node_eval, q: int, m: int):
+        """GK results, errors and sample signatures of panels pidx for all queries."""
         from .integrate import _WG_FULL, _WK
 
-        P = self.P
-        npt = self.points.size
-        res = np.zeros((q, P, m))
-        err = np.zeros((q, P, m))
-        changed = np.zeros((q, P), bool)
-        samples_sig = np.zeros((q, P, 23), np.uint64)
+        k = pidx.size
+        res = np.zeros((q, k, m))
+        err = np.zeros((q, k, m))
+        smp = np.zeros((q, k, 23), np.uint64)
+        ids_all = np.concatenate([self.node_ids[pidx].ravel(), self.a_ids[pidx],
+                                  self.b_ids[pidx]])
+        npt = ids_all.size
         chunk = max(1, int(1_500_000 // max(npt, 1)))
+        jac = self.jac[pidx]
+        finite_b = np.isfinite(self.xb[pidx])
+        at_a = self.xa[pidx] <= self.a0
         for i0 in range(0, q, chunk):
             i1 = min(q, i0 + chunk)
             qc = i1 - i0
-            ids = np.tile(np.arange(npt), qc)
+            ids = np.tile(ids_all, qc)
             qi = np.repeat(np.arange(i0, i1), npt)
             val, sig = node_eval(ids, qi)
             val = val.reshape(qc, npt, m)
             sig = sig.reshape(qc, npt)
-            fx = val[:, : P * 21].reshape(qc, P, 21, m) * self.jac[None, :, :, None]
+            fx = val[:, : k * 21].reshape(qc, k, 21, m) * jac[None, :, :, None]
             resk = np.einsum("qpjm,j->qpm", fx, _WK)
             resg = np.einsum("qpjm,j->qpm", fx, _WG_FULL)
             resasc = np.einsum("qpjm,j->qpm", np.abs(fx - 0.5 * resk[:, :, None, :]), _WK)
@@ -1070,50 +1183,65 @@ class _SharedGrid:
             e = np.maximum(e, 50 * _EPS * resabs)
             res[i0:i1] = resk
             err[i0:i1] = e
-            s_nodes = sig[:, : P * 21].reshape(qc, P, 21)
-            s_a = sig[:, self.id_a]
-            s_b = np.where(np.isfinite(self.xb)[None, :], sig[:, self.id_b], s_nodes[:, :, -1])
-            smp = np.concatenate([s_a[:, :, None], s_nodes, s_b[:, :, None]], axis=2)
-            samples_sig[i0:i1] = smp
-            changed[i0:i1] = np.any(smp != smp[:, :, :1], axis=2)
-        # ---------------------------------------------------------------- fixes
+            s_nodes = sig[:, : k * 21].reshape(qc, k, 21)
+            # the domain's own end points (e.g. a descriptor of exactly 0) are not sampled
+            s_a = np.where(at_a[None, :], s_nodes[:, :, 0], sig[:, k * 21: k * 22])
+            s_b = np.where(finite_b[None, :], sig[:, k * 22:], s_nodes[:, :, -1])
+            smp[i0:i1] = np.concatenate([s_a[:, :, None], s_nodes, s_b[:, :, None]], axis=2)
+        return res, err, smp
+
+    def integrate(self, node_eval, fresh_eval, fresh_sig, q: int, m: int, rtol: float,
+                  atol: float) -> tuple[np.ndarray, np.ndarray]:
+        """Integrals for queries 0..q-1: ``node_eval(ids, qi) -> (values (k, m), sig (k,))``
+        at shared points, ``fresh_eval(t, qi) -> values``, ``fresh_sig(t, qi) -> sig``."""
+        res, err, smp = self._eval_panels(np.arange(self.P), node_eval, q, m)
+        # refine the shared panels (for everyone) where smooth parts are not resolved
+        for _round in range(12):
+            changed = np.any(smp != smp[:, :, :1], axis=2)
+            tot = res.sum(axis=1)
+            tol = np.maximum(atol, rtol * np.abs(tot))  # (q, m)
+            e_ok = np.where(changed[:, :, None], 0.0, err)
+            need = np.any(e_ok.sum(axis=1) > 0.5 * tol, axis=1)
+            if not np.any(need):
+                break
+            share = 0.5 * tol[need][:, None, :] / max(self.P, 1)
+            bad = np.any(e_ok[need] > share, axis=2)
+            pidx = np.flatnonzero(bad.any(axis=0))
+            if pidx.size == 0 or self.P + pidx.size > 4000:
+                break
+            keep = np.ones(self.P, bool)
+            keep[pidx] = False
+            new = self._split(pidx)
+            r2, e2, s2 = self._eval_panels(new, node_eval, q, m)
+            res = np.concatenate([res[:, keep], r2], axis=1)
+            err = np.concatenate([err[:, keep], e2], axis=1)
+            smp = np.concatenate([smp[:, keep], s2], axis=1)
+        changed = np.any(smp != smp[:, :, :1], axis=2)
+        # ------------------------------------------------- panels with a structure change
         fix_q, fix_p = np.nonzero(changed)
         if fix_q.size:
-            xs = np.concatenate([self.xa[:, None], self.x, self.xb[:, None]], axis=1)  # (P, 23)
-            smp = samples_sig[fix_q, fix_p]
-            dif = smp[:, 1:] != smp[:, :-1]
+            xs = np.concatenate([self.xa[:, None], self.points[self.node_ids],
+                                 self.xb[:, None]], axis=1)  # (P, 23)
+            sm = smp[fix_q, fix_p]
+            dif = sm[:, 1:] != sm[:, :-1]
             dif[:, -1] &= np.isfinite(self.xb[fix_p])
+            dif[:, 0] &= self.xa[fix_p] > self.a0
             r, cidx = np.nonzero(dif)
             pair = np.arange(fix_q.size)
             lo = xs[fix_p[r], cidx]
             hi = xs[fix_p[r], cidx + 1]
 
-            def sig_pair(t, k):
-                return fresh_sig(t, fix_q[k])
+            def sig_pair(t, kk):
+                return fresh_sig(t, fix_q[kk])
 
             cp, cown = _bisect_jumps(sig_pair, lo, hi, pair[r])
             pts = _pad_by_owner(cp, cown, fix_q.size)
-            val, e2, _ = _bquad(lambda t, k: fresh_eval(t, fix_q[k]), self.xa[fix_p],
-                                self.xb[fix_p], pts, rtol=0.5 * rtol, atol=atol / max(P, 1),
+            share = np.maximum(atol, rtol * np.abs(res.sum(axis=1)))[fix_q] / max(self.P, 1)
+            val, e2, _ = _bquad(lambda t, kk: fresh_eval(t, fix_q[kk]), self.xa[fix_p],
+                                self.xb[fix_p], pts, rtol=0.5 * rtol, atol=0.5 * share,
                                 tail_scale=self.scale, limit=400)
             res[fix_q, fix_p] = val
             err[fix_q, fix_p] = e2
-        # --------------------------------------------- panels still too inaccurate
-        tot = res.sum(axis=1)
-        tot_err = err.sum(axis=1)
-        tol = np.maximum(atol, rtol * np.abs(tot))
-        bad_q = np.flatnonzero(np.any(tot_err > tol, axis=1))
-        if bad_q.size:
-            share = tol[bad_q][:, None, :] / P
-            worst = np.any(err[bad_q] > 0.5 * share, axis=2) & ~changed[bad_q]
-            rq, rp = np.nonzero(worst)
-            if rq.size:
-                qq = bad_q[rq]
-                val, e2, _ = _bquad(lambda t, k: fresh_eval(t, qq[k]), self.xa[rp], self.xb[rp],
-                                    None, rtol=0.5 * rtol, atol=atol / max(P, 1),
-                                    tail_scale=self.scale, limit=400)
-                res[qq, rp] = val
-                err[qq, rp] = e2
         return res.sum(axis=1), err.sum(axis=1)
 
 
@@ -1472,25 +1600,25 @@ class _Model:
                     out = np.column_stack([f, f * x, f * x * x])
                 return np.where(f[:, None] > 0, out, 0.0)
 
-            grid = _SharedGrid(ref, self.x_lo, self.x_hi, pts, self.scale, 0.1 * self.inner_rtol)
-            S = self.rows(self.segments(grid.points, r * grid.points), grid.points.size)
-            grid.data["S"] = S
-            grid.data["dsig"] = _descriptor_signature(S)
-            grid.data["w"] = w * self.pdf(grid.points)
-            self._grids[key] = grid
+            def prepare(points):
+                S = self.rows(self.segments(points, r * points), points.size)
+                return {"S": S, "dsig": _descriptor_signature(S), "w": w * self.pdf(points)}
+
+            self._grids[key] = _SharedGrid(ref, self.x_lo, self.x_hi, pts, self.scale,
+                                           0.1 * self.inner_rtol, prepare)
         return self._grids[key]
 
     def _line_terms(self, L, V, k, r, w, cols):
         grid = self._line_grid(k, r, w)
         new_only = cols == (0,)
-        S_all, dsig, wts = grid.data["S"], grid.data["dsig"], grid.data["w"]
 
         def node_eval(ids, qi):
             x = grid.points[ids]
-            g = _geometry(S_all.take(ids), L[qi], V[qi])
-            val = _wmul(wts[ids], self._ph(x, g))
+            g = _geometry(grid.data["S"].take(ids), L[qi], V[qi])
+            val = _wmul(grid.data["w"][ids], self._ph(x, g))
             gs = g.sig_new if new_only else g.sig
-            return val, _signature_hash([gs, _phi_position(x, g, new_only), dsig[ids]])
+            return val, _signature_hash([gs, _phi_position(x, g, new_only),
+                                         grid.data["dsig"][ids]])
 
         def fresh(t, qi):
             S = self.rows(self.segments(t, r * t), t.size)
@@ -1536,20 +1664,34 @@ class _Model:
                 out = np.column_stack(cols)
                 return np.where(np.isfinite(out), out, 0.0)
 
-            grid = _SharedGrid(ref, 0.0, math.inf, None, self.scale, 0.1 * self.inner_rtol)
-            yp = grid.points
-            S = self.rows(self.segments(yp, yp), yp.size)
-            grid.data["S"] = S
-            grid.data["dsig"] = _descriptor_signature(S)
-            if self.plane_cont:
-                n = yp.size
-                pts = self._x_points(self.band_kinks(yp))
-                grid.data["cum"] = _build_cum(
-                    lambda x, j: self.pdf(x) * self.cond_pdf(yp[j], x),
-                    np.full(n, self.x_lo), np.full(n, self.x_hi), pts, scale=self.scale,
-                    rtol=0.1 * self.inner_rtol)
-            self._grids[key] = grid
+            def prepare(yp):
+                S = self.rows(self.segments(yp, yp), yp.size)
+                out: dict[str, Any] = {"S": S, "dsig": _descriptor_signature(S)}
+                if self.plane_cont:
+                    n = yp.size
+                    pts = self._x_points(self.band_kinks(yp))
+                    cum = _build_cum(lambda x, j: self.pdf(x) * self.cond_pdf(yp[j], x),
+                                     np.full(n, self.x_lo), np.full(n, self.x_hi), pts,
+                                     scale=self.scale, rtol=0.1 * self.inner_rtol)
+                    out["cum_n"] = np.full(n, len(self._plane_cum_blocks))
+                    self._plane_cum_blocks.append(cum)
+                    out["cum_local"] = np.arange(n)
+                return out
+
+            self._plane_cum_blocks: list[_Cum] = []
+            self._grids[key] = _SharedGrid(ref, 0.0, math.inf, None, self.scale,
+                                           0.1 * self.inner_rtol, prepare)
         return self._grids[key]
+
+    def _plane_cum_phi(self, grid: _SharedGrid, ids: np.ndarray, g: _Geometry,
+                       drop_q: bool) -> np.ndarray:
+        block = grid.data["cum_n"][ids]
+        local = grid.data["cum_local"][ids]
+        out = np.zeros((ids.size, 3))
+        for bidx in np.unique(block):
+            sel = np.flatnonzero(block == bidx)
+            out[sel] = _cum_phi(self._plane_cum_blocks[bidx], local[sel], g.take(sel), drop_q)
+        return out
 
     def _plane_atoms(self, y: np.ndarray, g: _Geometry) -> np.ndarray:
         xa, pa = self.plane_atoms
@@ -1564,17 +1706,15 @@ class _Model:
     def _plane_terms(self, L, V, cols):
         grid = self._plane_grid()
         new_only = cols == (0,)
-        S_all, dsig = grid.data["S"], grid.data["dsig"]
-        cum = grid.data.get("cum")
 
         def node_eval(ids, qi):
             y = grid.points[ids]
-            g = _geometry(S_all.take(ids), L[qi], V[qi])
+            g = _geometry(grid.data["S"].take(ids), L[qi], V[qi])
             val = self._plane_atoms(y, g)
-            if cum is not None:
-                val += _cum_phi(cum, ids, g, drop_q=self._drop_q or 2 not in cols)
+            if self.plane_cont:
+                val += self._plane_cum_phi(grid, ids, g, self._drop_q or 2 not in cols)
             gs = g.sig_new if new_only else g.sig
-            return val, _signature_hash([gs, dsig[ids]])
+            return val, _signature_hash([gs, grid.data["dsig"][ids]])
 
         def fresh(t, qi):
             S = self.rows(self.segments(t, t), t.size)
@@ -1599,12 +1739,13 @@ class _Model:
         out = self._plane_atoms(y, g)
         if self.plane_cont and P:
             kinks = g.kinks() if 2 in cols else g.kinks()[:, :1]
-            totals = self._plane_totals(y)
-            if totals is not None:
+            if self._plane_pure():
                 # no kink inside (0, inf): φ is one quadratic in x, a combination of moments
                 plain = np.all(np.isnan(kinks) | (kinks <= self.x_lo), axis=1)
                 if np.any(plain):
                     ip = np.flatnonzero(plain)
+                    totals = np.zeros((P, 3))
+                    totals[ip] = self._plane_totals(y[ip])
                     gp = g.take(ip)
                     xs = np.array([1.0, 2.0, 3.0]) * self.scale
                     ph = np.stack([self._ph(np.full(ip.size, xv), gp) for xv in xs], axis=2)
@@ -1619,10 +1760,12 @@ class _Model:
             out += self._plane_inner_quad(y, g, kinks)
         return out
 
-    def _plane_totals(self, y: np.ndarray) -> np.ndarray | None:
-        """∫ x^k f(x) p(y | x) dx for k = 0, 1, 2 when the joint law is purely continuous."""
-        if self.lines or self.atom_p.size or self.x_atoms.size:
-            return None
+    def _plane_pure(self) -> bool:
+        """True if the joint law is purely continuous (its Y-moment densities are the plane's)."""
+        return not (self.lines or self.atom_p.size or self.x_atoms.size)
+
+    def _plane_totals(self, y: np.ndarray) -> np.ndarray:
+        """∫ x^k f(x) p(y | x) dx for k = 0, 1, 2 (purely continuous joint law)."""
         joint = self.workload.joint
         out = np.column_stack([np.asarray(joint.moment_density_y(k, y), float).reshape(-1)
                                for k in (0, 1, 2)])
@@ -1699,7 +1842,8 @@ class _Table:
     """
 
     def __init__(self, model: _Model, level: float, breaks: np.ndarray, scale: float,
-                 tol: float, cols: tuple[int, ...] = (0, 1, 2), slack: float = 1.0) -> None:
+                 tol: float, cols: tuple[int, ...] = (0, 1, 2), slack: float = 1.0,
+                 soft: np.ndarray | None = None) -> None:
         self.model = model
         self.slack = slack
         self.level = level
@@ -1707,7 +1851,9 @@ class _Table:
         self.breaks = np.unique(breaks[np.isfinite(breaks)])
         geo = scale * 4.0 ** np.arange(-23, 501, 1.0)
         geo = geo[geo < 1e300]
-        self.bounds = np.unique(np.concatenate([self.breaks, [0.0], geo, -geo]))
+        soft = np.empty(0) if soft is None else np.asarray(soft, float)
+        self.bounds = np.unique(np.concatenate([self.breaks, soft[np.isfinite(soft)], [0.0],
+                                                geo, -geo]))
         self.scale = scale
         self.tol = tol
         self.q_scale = model.q_scale
@@ -1889,8 +2035,8 @@ class _AtomicLevel:
         if np.any(np.abs(nm - 0.5 * (na + nb)) > 1e-9 * np.maximum(1.0, np.abs(nm))):
             raise IntegrationError(  # pragma: no cover - would be an engine bug
                 "internal error: rho_new is not piecewise linear between critical ranks")
-        self.n0 = 1.5 * na - 0.5 * nb
-        self.n1 = 1.5 * nb - 0.5 * na
+        self.n0 = na - 0.5 * (nb - na)
+        self.n1 = nb + 0.5 * (nb - na)
         # outside the critical values N is constant
         self.n0[0] = self.n1[0] = na[0]
         self.n0[-1] = self.n1[-1] = nb[-1]
@@ -1973,6 +2119,28 @@ class _Terms:
         out = np.concatenate(vals) if vals else np.empty(0)
         return np.unique(out[np.isfinite(out)])
 
+    def soft_breaks(self, level: float) -> np.ndarray:
+        """Rank values where the terms may have a kink: the critical values of the
+        descriptors at the ends of the law's support and at its breakpoints (used as
+        table cell boundaries)."""
+        m = self.model
+        if not m.continuous or m.dep == "none":
+            return np.empty(0)
+        xs = [m.x_lo, *m.x_breaks.tolist()]
+        if math.isfinite(m.x_hi):
+            xs.append(m.x_hi)
+        xs = np.asarray([v for v in xs if math.isfinite(v)], float)
+        vals = []
+        for r, _ in m.lines:
+            S = m.rows(m.segments(xs, r * xs), xs.size)
+            vals.append(_critical_values(S, level, xs))
+        if m.plane:
+            ys = np.array([0.0])
+            S = m.rows(m.segments(ys, ys), 1)
+            vals.append(_critical_values(S, level))
+        out = np.concatenate(vals) if vals else np.empty(0)
+        return np.unique(out[np.isfinite(out)])
+
     def table(self, level: float, kind: str = "R") -> Any:
         """The table of ``level``: "R" (N and H, for residence times) or "W" (N, O, Q)."""
         key = (level, kind)
@@ -1983,7 +2151,7 @@ class _Terms:
                 cols = (0,) if kind == "R" else (0, 1, 2)
                 self.levels[key] = _Table(self.model, level, self.breaks(level),
                                           self.model.scale, 0.1 * self.model.rtol, cols,
-                                          1.0 - self.model.rho)
+                                          1.0 - self.model.rho, self.soft_breaks(level))
         return self.levels[key]
 
     # -------------------------------------------------------------- evaluation
@@ -2382,8 +2550,8 @@ def decompose(policy: Any, workload: Any, x: float | None = None, y: float | Non
     >>> import queuetheory as qt
     >>> w = qt.Workload(arrival_rate=0.1, size=qt.Discrete(values=[2.0, 14.0], probs=[0.5, 0.5]))
     >>> d = decompose(qt.FCFS(), w, 14.0)
-    >>> d.waiting.value, d.residence.value  # lambda E[S^2] / (2 (1 - rho)) = 5, then 14
-    (5.0, 14.0)
+    >>> round(d.waiting.value, 12), d.residence.value  # lambda E[S^2] / (2 (1 - rho)), x
+    (25.0, 14.0)
     """
     _check_inputs(policy, workload)
     eng = _Engine(policy, workload, rtol)
