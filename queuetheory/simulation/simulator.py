@@ -27,9 +27,9 @@ engine) computes. Semantics (formulas.md §0.2, §4.1):
   that level (one-bit advice with shorts LCFS-PR at level 1 and longs FCFS at
   level 2, formulas.md §5.1);
 * processor sharing (``policy.processor_sharing``) shares the server equally;
-* a policy whose rank depends on the size law may define ``bind(size)``, which
-  :func:`simulate` calls with the workload's size law before the run (SERPT,
-  Gittins).
+* a policy whose rank depends on the workload's laws may define
+  ``for_workload(workload)``, returning a bound copy that :func:`simulate` runs
+  (SERPT, Gittins).
 
 Common random numbers: the root ``SeedSequence(seed)`` spawns three
 independent streams, for inter-arrival gaps, sizes and predictions, drawn in
@@ -578,7 +578,7 @@ def simulate(policy: Policy, workload: Workload | None = None, *, jobs: int | No
         warnings.warn(msg, UnstableSimulationWarning, stacklevel=2)
         warns.append(msg)
     edges = _edges(size_buckets, lambda q: workload.size.ppf(q))
-    _bind(policy, workload)
+    policy = _bind(policy, workload)
     root = _root_seed(seed)
     controls = None
     if stable:
@@ -682,21 +682,23 @@ def simulate_trace(policy: Policy, arrivals: Any, sizes: Any, predictions: Any =
                       [], eng, elapsed)
 
 
-def _bind(policy: Policy, workload: Workload) -> None:
-    """Let a policy whose rank depends on the size law (SERPT, Gittins) compute it.
+def _bind(policy: Policy, workload: Workload) -> Policy:
+    """The policy with the workload's laws attached, for policies whose ranks depend on
+    them (SERPT, Gittins).
 
-    Hook: a policy may define ``bind(size)``; :func:`simulate` calls it with the
-    workload's size law (unless the policy is already bound to that law).
+    Hook: a policy may define ``for_workload(workload)`` returning a bound copy;
+    :func:`simulate` simulates that copy. Other policies are returned unchanged.
     """
-    bind = getattr(policy, "bind", None)
-    if callable(bind) and getattr(policy, "_size", None) is not workload.size:
-        try:
-            bind(workload.size)
-        except QueueTheoryError:
-            raise
-        except Exception as exc:
-            raise RankFunctionError(
-                f"{policy.name}.bind(size) failed: {type(exc).__name__}: {exc}") from exc
+    bind = getattr(policy, "for_workload", None)
+    if not callable(bind):
+        return policy
+    try:
+        return bind(workload)
+    except QueueTheoryError:
+        raise
+    except Exception as exc:
+        raise RankFunctionError(
+            f"{policy.name}.for_workload(workload) failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _check_warmup(warmup: Any, jobs: int) -> int:
