@@ -14,6 +14,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
+from local_laws import LocalWeibull
 from scipy import special
 
 import queuetheory as qt
@@ -561,38 +562,6 @@ REFERENCE = {
 
 
 # --------------------------------------------------------------------------- helpers
-class LocalWeibull(SizeDistribution):
-    """A minimal Weibull(shape, scale=1) written for these tests (independent of the package's)."""
-
-    def __init__(self, shape: float) -> None:
-        self.c = float(shape)
-
-    def _params(self):
-        return {"shape": self.c}
-
-    def _pdf(self, x):
-        with np.errstate(divide="ignore"):
-            return self.c * x ** (self.c - 1) * np.exp(-(x**self.c))
-
-    def _cdf(self, x):
-        return -np.expm1(-np.maximum(x, 0.0) ** self.c)
-
-    def _sf(self, x):
-        return np.exp(-np.maximum(x, 0.0) ** self.c)
-
-    def _ppf(self, q):
-        return (-np.log1p(-q)) ** (1 / self.c)
-
-    def _moment(self, k):
-        return math.gamma(1 + k / self.c)
-
-    def _partial_moment(self, k, x, strict):
-        x = np.maximum(np.asarray(x, dtype=float), 0.0)
-        a = 1 + k / self.c
-        return special.gamma(a) * special.gammainc(a, x**self.c)
-
-    def _sample(self, rng, size):
-        return rng.weibull(self.c, size)
 
 
 class LocalPareto(SizeDistribution):

@@ -7,42 +7,11 @@ import math
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from local_laws import LocalWeibull
 from scipy import special
 
 import queuetheory as qt
-from queuetheory.distributions.base import SizeDistribution
 from queuetheory.predictions.perfect import PerfectJoint
-
-
-class LocalWeibull(SizeDistribution):
-    """Weibull(shape, scale=1), test-local (independent of the package's)."""
-
-    def __init__(self, shape: float) -> None:
-        self.c = float(shape)
-
-    def _params(self):
-        return {"shape": self.c}
-
-    def _pdf(self, x):
-        with np.errstate(divide="ignore"):
-            return self.c * x ** (self.c - 1) * np.exp(-(x**self.c))
-
-    def _cdf(self, x):
-        return -np.expm1(-np.maximum(x, 0.0) ** self.c)
-
-    def _sf(self, x):
-        return np.exp(-np.maximum(x, 0.0) ** self.c)
-
-    def _ppf(self, q):
-        return (-np.log1p(-q)) ** (1 / self.c)
-
-    def _moment(self, k):
-        return math.gamma(1 + k / self.c)
-
-    def _partial_moment(self, k, x, strict):
-        a = 1 + k / self.c
-        return special.gamma(a) * special.gammainc(a, np.maximum(x, 0.0) ** self.c)
-
 
 sizes = st.one_of(
     st.floats(0.2, 5.0).map(qt.Exponential),

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError, check_positive_integer
-from ..integrate import DEFAULT_RTOL, Estimate, IntegrationWarning, _rule, quad
+from ..integrate import DEFAULT_RTOL, Estimate, IntegrationWarning, apply_rule, quad
 
 __all__ = ["SizeDistribution"]
 
@@ -106,8 +106,7 @@ def cumulative_quad(g: Callable[[np.ndarray], np.ndarray], lo: float, xs: np.nda
     nseg = edges.size - 1
     seg = np.arange(nseg)
     a, b = edges[:-1], edges[1:]
-    no_tail = np.zeros(nseg, dtype=bool)
-    res, err = _rule(g, a, b, no_tail, 0.0, 1.0)
+    res, err = apply_rule(g, a, b)
     res, err = res[:, 0], err[:, 0]
     eps = np.finfo(float).eps
     while True:
@@ -136,7 +135,7 @@ def cumulative_quad(g: Callable[[np.ndarray], np.ndarray], lo: float, xs: np.nda
         na = np.concatenate([a[split], mid])
         nb = np.concatenate([mid, b[split]])
         nseg_ids = np.concatenate([seg[split], seg[split]])
-        r2, e2 = _rule(g, na, nb, np.zeros(na.size, dtype=bool), 0.0, 1.0)
+        r2, e2 = apply_rule(g, na, nb)
         keep = ~split
         a = np.concatenate([a[keep], na])
         b = np.concatenate([b[keep], nb])
@@ -323,6 +322,28 @@ class SizeDistribution:
     def has_atoms(self) -> bool:
         """True if S has at least one point mass."""
         return self.atoms[0].size > 0
+
+    @property
+    def has_continuous_part(self) -> bool:
+        """True if S has a density part (False for purely atomic laws such as
+        :class:`Discrete`).
+
+        >>> import queuetheory as qt
+        >>> qt.Exponential(mean=1.0).has_continuous_part, qt.Deterministic(2.0).has_continuous_part
+        (True, False)
+        """
+        return bool(self._has_continuous_part())
+
+    @property
+    def scale(self) -> float:
+        """A characteristic length of S (the median by default, 1 if that is not positive
+        and finite); quadrature uses it to map the infinite tail.
+
+        >>> import queuetheory as qt
+        >>> qt.Exponential(mean=2.0).scale > 0
+        True
+        """
+        return float(self._scale())
 
     def breakpoints(self) -> np.ndarray:
         """Points inside the support where the density is not smooth (used by quadrature)."""

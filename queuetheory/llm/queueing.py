@@ -416,7 +416,7 @@ def batch1_mean_latency(policy: Any, arrival_rate: float, outputs: Any, predicti
 
     w, tau = _scaled_workload(arrival_rate, outputs, prediction, time_per_token)
     vals = outputs.atoms[0]
-    if outputs._has_continuous_part() or vals.size == 0 or np.any(vals != np.round(vals)) \
+    if outputs.has_continuous_part or vals.size == 0 or np.any(vals != np.round(vals)) \
             or np.any(vals < 1):
         raise ParameterError("outputs must be a law of whole token counts >= 1 "
                              "(atoms only, e.g. qt.Discrete)")

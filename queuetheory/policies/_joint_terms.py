@@ -100,12 +100,12 @@ class _SizeFacts:
         v, p = size.atoms
         self.atom_values = np.asarray(v, float)
         self.atom_probs = np.asarray(p, float)
-        self.continuous = bool(size._has_continuous_part())
+        self.continuous = bool(size.has_continuous_part)
         lo, hi = size.support
         self.lo, self.hi = float(lo), float(hi)
         self.breakpoints = np.asarray(size.breakpoints(), float).ravel()
         try:
-            sc = float(size._scale())
+            sc = float(size.scale)
         except Exception:  # pragma: no cover - defensive
             sc = 1.0
         self.scale = sc if math.isfinite(sc) and sc > 0 else 1.0
@@ -1369,7 +1369,7 @@ class _TruncatedSize(SizeDistribution):
         return v[keep], p[keep] / self.p
 
     def _has_continuous_part(self):
-        return self.base._has_continuous_part()
+        return self.base.has_continuous_part
 
     def _pdf(self, x):
         return np.where(x > self.T, self.base.pdf(x), 0.0) / self.p
@@ -1397,7 +1397,7 @@ class _TruncatedSize(SizeDistribution):
         return np.unique(np.concatenate([bp[bp > self.T], [self.T]]))
 
     def _scale(self):
-        return max(float(self.base._scale()), self.T)
+        return max(float(self.base.scale), self.T)
 
     def _sample(self, rng, size):  # pragma: no cover - not used by the analysis
         u = rng.random(size)
@@ -1440,7 +1440,7 @@ def _discrete_pairs(workload):
             joint, "has_density_y", True):
         return np.asarray(joint.x, float), np.asarray(joint.y, float), np.asarray(joint.w, float)
     size = workload.size
-    if size._has_continuous_part():
+    if size.has_continuous_part:
         return None
     pred = workload.prediction
     sv, sp = size.atoms

@@ -99,11 +99,11 @@ class _Law:
         self.probs = np.asarray(probs[keep], dtype=float)
         self.atomic_mass = float(self.probs.sum()) if self.probs.size else 0.0
         self.has_atoms = self.values.size > 0
-        self.continuous = bool(size._has_continuous_part()) and self.atomic_mass < 1.0 - 1e-12
+        self.continuous = bool(size.has_continuous_part) and self.atomic_mass < 1.0 - 1e-12
         lo, hi = size.support
         self.lo, self.hi = float(lo), float(hi)
         if self.continuous:
-            anchor = float(size._scale())
+            anchor = float(size.scale)
         elif self.has_atoms:
             anchor = float(np.median(self.values[self.values > 0])) if np.any(
                 self.values > 0) else 1.0
@@ -379,7 +379,21 @@ class FCFS(Policy):
         return ew2 + 2.0 * ew * m1 + m2
 
 
-class LCFS(Policy):
+class _Insensitive(Policy):
+    r"""Shared closed forms of the insensitive policies (LCFS-PR and PS, formulas.md §2.2):
+    :math:`T(x) = x/(1-\rho)`, :math:`E[T] = E[S]/(1-\rho)`; constant nominal rank."""
+
+    def _rank_segments(self, d: np.ndarray) -> PiecewiseRank:
+        return PiecewiseRank.linear(np.zeros(d.shape[0]))
+
+    def _conditional_closed_form(self, workload, x, y, rtol):
+        return _with_roundoff(workload, Estimate(x / (1.0 - workload.load), 0.0))
+
+    def _mean_closed_form(self, workload, rtol):
+        return _with_roundoff(workload, Estimate(workload.mean_size / (1.0 - workload.load), 0.0))
+
+
+class LCFS(_Insensitive):
     r"""Last-come first-served, preemptive-resume.
 
     A job's response time is the busy period started by its own work
@@ -397,17 +411,9 @@ class LCFS(Policy):
     tie_break = "lcfs"
     is_soap = False
 
-    def _rank_segments(self, d: np.ndarray) -> PiecewiseRank:
-        return PiecewiseRank.linear(np.zeros(d.shape[0]))
-
-    def _conditional_closed_form(self, workload, x, y, rtol):
-        return _with_roundoff(workload, Estimate(x / (1.0 - workload.load), 0.0))
-
-    def _mean_closed_form(self, workload, rtol):
-        return _with_roundoff(workload, Estimate(workload.mean_size / (1.0 - workload.load), 0.0))
 
 
-class PS(Policy):
+class PS(_Insensitive):
     r"""Processor sharing: all jobs present share the server equally.
 
     Insensitive (formulas.md §2.2): :math:`T(x) = x/(1-\rho)`,
@@ -424,15 +430,6 @@ class PS(Policy):
     uses = "nothing"
     processor_sharing = True
     is_soap = False
-
-    def _rank_segments(self, d: np.ndarray) -> PiecewiseRank:
-        return PiecewiseRank.linear(np.zeros(d.shape[0]))
-
-    def _conditional_closed_form(self, workload, x, y, rtol):
-        return _with_roundoff(workload, Estimate(x / (1.0 - workload.load), 0.0))
-
-    def _mean_closed_form(self, workload, rtol):
-        return _with_roundoff(workload, Estimate(workload.mean_size / (1.0 - workload.load), 0.0))
 
 
 class FB(Policy):

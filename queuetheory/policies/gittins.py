@@ -149,7 +149,7 @@ class _IndexPolicy(Policy):
                 and self.uses != "prediction":
             if self._nothing is None:
                 vals, probs = self._size.atoms
-                if not self._size._has_continuous_part():
+                if not self._size.has_continuous_part:
                     self._nothing = _atomic_index(vals, probs[None, :], self.kind)
                 else:
                     self._nothing = _grid_index_size(self._size, self.kind, self.grid_points)
@@ -184,7 +184,7 @@ class _IndexPolicy(Policy):
         size = self._size
         pred = self._prediction
         vals, probs = size.atoms
-        if not size._has_continuous_part():
+        if not size.has_continuous_part:
             # discrete sizes: X given Y = y has atoms x_i with weights p_i p(y | x_i)
             W = probs[None, :] * np.asarray(pred._cond_pdf(y[:, None], vals[None, :]), float)
             return _atomic_index(vals, W, self.kind)
@@ -196,7 +196,7 @@ class _IndexPolicy(Policy):
             return np.asarray(size.pdf(x), float) * np.asarray(
                 pred._cond_pdf(y[rows], x), float)
 
-        scale = np.maximum(np.where(y > 0, y, float(size._scale())), 1e-300)
+        scale = np.maximum(np.where(y > 0, y, float(size.scale)), 1e-300)
         return _grid_index(density, scale, self.kind, self.grid_points, y.size)
 
 
@@ -464,7 +464,7 @@ def _grid_index(density, scale: np.ndarray, kind: str, npts: int, n: int) -> Pie
 
 def _grid_index_size(size: SizeDistribution, kind: str, npts: int) -> PiecewiseRank:
     """Ranks of a continuous size law (uses="nothing") on the age grid."""
-    scale = float(size._scale())
+    scale = float(size.scale)
     lo, hi = (float(v) for v in size.support)
     u = _relative_grid(npts)
     ages = scale * u

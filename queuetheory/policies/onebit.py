@@ -319,7 +319,7 @@ class OneBit(Policy):
         """Distinct values of the classifying variable if it is discrete, else None."""
         if on == "size" or not workload.has_prediction:
             size = workload.size
-            return None if size._has_continuous_part() else np.asarray(size.atoms[0], float)
+            return None if size.has_continuous_part else np.asarray(size.atoms[0], float)
         joint = workload.joint
         if getattr(joint, "has_density_y", True):
             return None

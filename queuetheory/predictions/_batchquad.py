@@ -27,11 +27,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import IntegrationError
-from ..integrate import _EPS, _NODES, _WG_FULL, _WK, IntegrationWarning
+from ..integrate import GK21_NODES, IntegrationWarning, kronrod_estimate
 
 __all__ = ["batch_quad"]
 
 
+_EPS = float(np.finfo(float).eps)
 _FINITE, _TAIL, _HEAD = 0, 1, 2
 #: The head and tail maps stop at u = U_MAX: x >= h e^{-U_MAX} ~ 1e-100 h and
 #: x <= c + L e^{U_MAX} ~ 1e100 L. The neglected tail is below 1e-12 relative unless
@@ -47,7 +48,7 @@ def _rule(f, lo, hi, kind, own, c, scale, head):
     """
     half = 0.5 * (hi - lo)
     mid = 0.5 * (hi + lo)
-    t = mid[:, None] + half[:, None] * _NODES[None, :]
+    t = mid[:, None] + half[:, None] * GK21_NODES[None, :]
     x = t.copy()
     jac = np.ones_like(t)
     cut = np.zeros(t.shape, dtype=bool)
@@ -85,21 +86,7 @@ def _rule(f, lo, hi, kind, own, c, scale, head):
         raise IntegrationError(
             f"integrand is not finite at {bad.size} node(s), e.g. x = {bad.flat[0]!r}"
         )
-    resk = np.einsum("kjm,j->km", fx, _WK)
-    resg = np.einsum("kjm,j->km", fx, _WG_FULL)
-    reskh = 0.5 * resk
-    resabs = np.einsum("kjm,j->km", np.abs(fx), _WK)
-    resasc = np.einsum("kjm,j->km", np.abs(fx - reskh[:, None, :]), _WK)
-    h = np.abs(half)[:, None]
-    result = resk * half[:, None]
-    err = np.abs((resk - resg) * h)
-    resasc = resasc * h
-    resabs = resabs * h
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        scaled = resasc * np.minimum(1.0, (200.0 * err / resasc) ** 1.5)
-    err = np.where((resasc != 0) & (err != 0), scaled, err)
-    err = np.maximum(err, 50 * _EPS * resabs)
-    return result, err
+    return kronrod_estimate(fx, half)
 
 
 def _geometric_split(lo, hi, own, ratio):

@@ -140,7 +140,7 @@ class EmpiricalPredictions(MultiplicativePrediction):
             return
         vals, probs = size.atoms
         ux, counts = self._ux, self._ucount
-        ok = (not size._has_continuous_part() and vals.shape == ux.shape
+        ok = (not size.has_continuous_part and vals.shape == ux.shape
               and np.array_equal(vals, ux)
               and np.allclose(probs, counts / self.n, rtol=1e-12, atol=0.0))
         if not ok:

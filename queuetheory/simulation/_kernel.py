@@ -214,6 +214,21 @@ def _park(s, gl, gv, pf, pk, seg):
 
 
 @register_jitable
+def _take_ties(heap, hn, grp, gs, pf, gl, gv):
+    """Move every waiting job tied at rank ``(gl, gv)`` into the served group ``grp[:gs]``.
+    Returns the new (gs, hn)."""
+    while hn > 0:
+        top = heap[0]
+        if pf[top, C_LEV] == gl and pf[top, C_VAL] == gv:
+            m, hn = _pop(heap, hn, pf)
+            grp[gs] = m
+            gs += 1
+        else:
+            break
+    return gs, hn
+
+
+@register_jitable
 def _select(heap, hn, grp, pf, pk, pn, seg):
     """Take the best waiting job(s) into service. Returns (gs, gl, gv, hn, ok)."""
     while hn > 0:
@@ -233,14 +248,7 @@ def _select(heap, hn, grp, pf, pk, pn, seg):
         gs = 1
         if pf[s, C_CLS] == 1.0:
             # rising rank: every tied waiting job (all of class 1) shares the server
-            while hn > 0:
-                top = heap[0]
-                if pf[top, C_LEV] == gl and pf[top, C_VAL] == gv:
-                    m, hn = _pop(heap, hn, pf)
-                    grp[gs] = m
-                    gs += 1
-                else:
-                    break
+            gs, hn = _take_ties(heap, hn, grp, gs, pf, gl, gv)
         return gs, gl, gv, hn, True
     return 0, 0.0, 0.0, hn, True
 
@@ -577,14 +585,7 @@ def run_kernel(ct, cx, edges, cseg, cnseg, seq0, pf, pk, pn, seg, free, heap, gr
                     status = ERR_SEGMENTS
                     break
             else:
-                while hn > 0:
-                    top = heap[0]
-                    if pf[top, C_LEV] == gl and pf[top, C_VAL] == gv:
-                        m, hn = _pop(heap, hn, pf)
-                        grp[gs] = m
-                        gs += 1
-                    else:
-                        break
+                gs, hn = _take_ties(heap, hn, grp, gs, pf, gl, gv)
 
     ist[I_IA] = ia
     ist[I_FREE] = nfree

@@ -182,7 +182,7 @@ def as_symbolic_size(size: Any) -> SymbolicDistribution:
     values, probs = size.atoms
     atoms = [(exact(v), exact(p)) for v, p in zip(values, probs)]
     pdf = None
-    if size._has_continuous_part() and not (atoms and abs(float(sum(probs)) - 1) < 1e-15):
+    if size.has_continuous_part and not (atoms and abs(float(sum(probs)) - 1) < 1e-15):
         try:
             pdf = size.symbolic(X)
         except NotImplementedError:
