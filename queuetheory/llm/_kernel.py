@@ -297,55 +297,40 @@ except ImportError:  # pragma: no cover
     _overload = None
 
 if _overload is not None:
-    @_overload(_zeros_i)
-    def _ol_zeros_i(n):
-        def impl(n):
-            return np.zeros(n, np.int64)
-        return impl
+    # compiled twins of the allocation helpers above: numpy arrays of the given dtype
+    def _ol_zeros(dtype):
+        def typer(n):
+            def impl(n):
+                return np.zeros(n, dtype)
+            return impl
+        return typer
 
-    @_overload(_zeros_f)
-    def _ol_zeros_f(n):
-        def impl(n):
-            return np.zeros(n, np.float64)
-        return impl
+    def _ol_full(dtype):
+        def typer(n, v):
+            def impl(n, v):
+                a = np.empty(n, dtype)
+                a[:] = v
+                return a
+            return impl
+        return typer
 
-    @_overload(_zeros_b)
-    def _ol_zeros_b(n):
-        def impl(n):
-            return np.zeros(n, np.bool_)
-        return impl
+    def _ol_grow(dtype):
+        def typer(a, size):
+            def impl(a, size):
+                b = np.zeros(size, dtype)
+                b[: a.shape[0]] = a
+                return b
+            return impl
+        return typer
 
-    @_overload(_full_i)
-    def _ol_full_i(n, v):
-        def impl(n, v):
-            a = np.empty(n, np.int64)
-            a[:] = v
-            return a
-        return impl
-
-    @_overload(_full_f)
-    def _ol_full_f(n, v):
-        def impl(n, v):
-            a = np.empty(n, np.float64)
-            a[:] = v
-            return a
-        return impl
-
-    @_overload(_grow_i)
-    def _ol_grow_i(a, size):
-        def impl(a, size):
-            b = np.zeros(size, np.int64)
-            b[: a.shape[0]] = a
-            return b
-        return impl
-
-    @_overload(_grow_f)
-    def _ol_grow_f(a, size):
-        def impl(a, size):
-            b = np.zeros(size, np.float64)
-            b[: a.shape[0]] = a
-            return b
-        return impl
+    for _func, _factory, _dtype in ((_zeros_i, _ol_zeros, np.int64),
+                                    (_zeros_f, _ol_zeros, np.float64),
+                                    (_zeros_b, _ol_zeros, np.bool_),
+                                    (_full_i, _ol_full, np.int64),
+                                    (_full_f, _ol_full, np.float64),
+                                    (_grow_i, _ol_grow, np.int64),
+                                    (_grow_f, _ol_grow, np.float64)):
+        _overload(_func)(_factory(_dtype))
 
     @_overload(_argsort_desc)
     def _ol_argsort_desc(r, m):
@@ -450,6 +435,238 @@ def _ceil_div(a, b):
     return -((-a) // b)
 
 
+@register_jitable
+def _need_blocks(tokens, held_i, bs):
+    """Blocks to allocate so that ``tokens`` computed tokens fit, given ``held_i`` held (>= 0)."""
+    nb = -((-tokens) // bs) - held_i  # _ceil_div inlined: one call less per request-step
+    if nb < 0:
+        nb = 0
+    return nb
+
+
+# ------------------------------------------------------- waiting queue
+# The entry arrays (eid, ek1, ek2, heap, fifo) are grown only by _reserve, called from
+# the top level of the step loop before each phase that adds entries, for as many
+# entries as that phase can add at most. The helpers below then never reallocate, so
+# they return no arrays (rebinding arrays inside the scheduling loops of the compiled
+# kernel makes it about twice slower).
+@register_jitable
+def _reserve(need, eid, ek1, ek2, heap, fifo):
+    """Grow the entry arrays to hold ``need`` entries (at least doubling). Returns them."""
+    newcap = 2 * len(eid)
+    if newcap < need:
+        newcap = need
+    return (_grow_i(eid, newcap), _grow_f(ek1, newcap), _grow_f(ek2, newcap),
+            _grow_i(heap, newcap), _grow_i(fifo, newcap))
+
+
+@register_jitable
+def _push_event(i, k1, k2, ne, hn, eid, ek1, ek2, heap, cur_e):
+    """Make entry ``ne`` = (i, k1, k2) request i's current queue entry and push it.
+
+    Needs ``ne < len(eid)`` (see _reserve); returns ``hn``. The caller increments ``ne``.
+    """
+    eid[ne] = i
+    ek1[ne] = k1
+    ek2[ne] = k2
+    cur_e[i] = ne
+    return _heap_push(heap, hn, ne, ek1, ek2, eid)
+
+
+@register_jitable
+def _enqueue(i, k1, k2, t, to_fifo, ne, hn, fn, n_wait, eid, ek1, ek2, heap, fifo, cur_e,
+             wait_since):
+    """Request i starts waiting at time t with key (k1, k2); ``to_fifo``: starvation-watched.
+
+    Returns ``(ne, hn, fn, n_wait)``.
+    """
+    hn = _push_event(i, k1, k2, ne, hn, eid, ek1, ek2, heap, cur_e)
+    wait_since[i] = t
+    if to_fifo:
+        fifo[fn] = ne
+        fn += 1
+    return ne + 1, hn, fn, n_wait + 1
+
+
+# ---------------------------------------------------------- preemption
+SK_NONE = 0       # _worst: every candidate
+SK_DISPLACE = 1   # only requests a priority displacement may preempt (_preemptible)
+SK_TRAIL = 2      # TRAIL: skip requests past their c-fraction (memory victims)
+SK_FCFS_ARR = 3   # every candidate; FCFS key = (0, arrival) (V0: the latest arrival)
+
+
+@register_jitable
+def _worst(lst, m, skip_id, kind, policy, preemptive, max_pre, trail_c, npre, j, s,
+           arr, pred0, skey, every, ref_off, ref_val, level, t_enter, prom, ptime):
+    """Position in lst[:m] of the largest (k1, k2, id) among the candidates (``kind``).
+
+    ``skip_id`` is never chosen (not checked for SK_DISPLACE, which passes -1).
+    Equal keys are broken by the larger request id (the newest request is the victim).
+    Returns ``(pos, k1, k2)``, pos = -1 if there is no candidate.
+    """
+    displace = kind == SK_DISPLACE
+    trail_only = kind == SK_TRAIL and policy == P_TRAIL
+    fcfs_arr = kind == SK_FCFS_ARR and policy == P_FCFS
+    best = -1
+    bk1 = 0.0
+    bk2 = 0.0
+    for q in range(m):
+        p = lst[q]
+        if displace:
+            if not _preemptible(p, policy, preemptive, j, pred0, trail_c, npre, max_pre):
+                continue
+        elif p == skip_id or (trail_only and not _preemptible(p, policy, preemptive, j, pred0,
+                                                              trail_c, npre, -1)):
+            continue
+        if fcfs_arr:
+            k1 = 0.0
+            k2 = arr[p]
+        else:
+            k1, k2 = _key(p, policy, j, s, arr, pred0, skey, every, ref_off, ref_val, level,
+                          t_enter, prom, ptime)
+        if best < 0 or k1 > bk1 or (k1 == bk1 and (k2 > bk2 or (
+                k2 == bk2 and p > lst[best]))):
+            best = q
+            bk1 = k1
+            bk2 = k2
+    return best, bk1, bk2
+
+
+@register_jitable
+def _discard_preserved(q, npres, pres_blocks, free, pres, held, comp, recomp, state, counters):
+    """Drop the KV of preserved request pres[q]: it will recompute. Returns the scalars."""
+    p = pres[q]
+    npres = _remove_at(pres, npres, q)
+    pres_blocks -= held[p]
+    recomp[p] += comp[p]
+    comp[p] = 0
+    free += held[p]
+    held[p] = 0
+    state[p] = ST_WAIT
+    counters[K_DISCARD_PRESERVED] += 1
+    return npres, pres_blocks, free
+
+
+@register_jitable
+def _preempt(vpos, idx, slot, pm, front, trail_adj, t, n_run, budget_left, free, cpu_used,
+             cpu_cap, swap_out, npres, pres_blocks, preempt_seq, ne, hn, fn, n_wait, starv,
+             run_l, sched, npre, counters, state, comp, held, recomp, swaptok, pres,
+             eid, ek1, ek2, heap, fifo, cur_e, wait_since, policy, trail_c, j, s, arr, pred0,
+             skey, every, ref_off, ref_val, level, t_enter, prom, ptime):
+    """Preempt running request run_l[vpos] and put it back in the waiting queue.
+
+    ``slot``: the counter incremented (memory or priority preemption). ``pm``: what
+    happens to its KV (PM_PRESERVE keeps it, PM_SWAP swaps it out if the CPU space
+    allows, else it is freed and recomputed). Queue key: ``front`` puts an FCFS
+    victim at the front (vLLM); ``trail_adj`` sends a TRAIL request past its
+    c-fraction behind every other. ``idx`` (the scan position) moves back if the
+    victim stood before it; its scheduled tokens, if any, return to the budget.
+    Returns ``(v, n_run, idx, budget_left, free, cpu_used, swap_out, npres,
+    pres_blocks, preempt_seq, ne, hn, fn, n_wait)``.
+    """
+    v = run_l[vpos]
+    n_run = _remove_at(run_l, n_run, vpos)
+    if vpos < idx:
+        idx -= 1
+    if sched[v] > 0:
+        budget_left += sched[v]
+        sched[v] = 0
+    npre[v] += 1
+    counters[slot] += 1
+    if pm == PM_PRESERVE:
+        state[v] = ST_PRESERVED
+        pres[npres] = v
+        npres += 1
+        pres_blocks += held[v]
+    elif pm == PM_SWAP and (cpu_cap < 0 or cpu_used + comp[v] <= cpu_cap):
+        state[v] = ST_SWAPPED
+        swap_out += comp[v]
+        swaptok[v] += comp[v]
+        cpu_used += comp[v]
+        free += held[v]
+        held[v] = 0
+    else:
+        state[v] = ST_WAIT
+        recomp[v] += comp[v]
+        comp[v] = 0
+        free += held[v]
+        held[v] = 0
+    if front and policy == P_FCFS:
+        preempt_seq += 1
+        k1 = 0.0
+        k2 = -float(preempt_seq)
+    else:
+        k1, k2 = _key(v, policy, j, s, arr, pred0, skey, every, ref_off, ref_val, level,
+                      t_enter, prom, ptime)
+        if trail_adj and policy == P_TRAIL and not (float(j[v]) <= trail_c * pred0[v]):
+            k1 = BIG
+    ne, hn, fn, n_wait = _enqueue(v, k1, k2, t, starv < BIG and not prom[v], ne, hn, fn,
+                                  n_wait, eid, ek1, ek2, heap, fifo, cur_e, wait_since)
+    return (v, n_run, idx, budget_left, free, cpu_used, swap_out, npres, pres_blocks,
+            preempt_seq, ne, hn, fn, n_wait)
+
+
+@register_jitable
+def _make_room(i, nb, idx, v0, pm, t, n_run, budget_left, free, cpu_used, cpu_cap, swap_out,
+               npres, pres_blocks, preempt_seq, ne, hn, fn, n_wait, starv, run_l, sched, npre,
+               counters, state, comp, held, recomp, swaptok, pres, eid, ek1, ek2, heap, fifo,
+               cur_e, wait_since, policy, preemptive, trail_c, j, s, arr, pred0, skey, every,
+               ref_off, ref_val, level, t_enter, prom, ptime):
+    """Free blocks until running request i's allocation of nb blocks fits (memory preemption).
+
+    vLLM v1 (``v0`` False): discard the worst preserved request first, then preempt
+    the most recently admitted (FCFS) or the largest-key running request (TRAIL: one
+    within its c-fraction, if any). vLLM v0: preempt the latest arrival (FCFS) or
+    the largest key. Stops with ok = False when i itself is the victim. Returns
+    ``(ok, n_run, idx, budget_left, free, cpu_used, swap_out, npres, pres_blocks,
+    preempt_seq, ne, hn, fn, n_wait)``.
+    """
+    ok = True
+    while nb > free:
+        if not v0 and npres > 0:
+            q, k1, k2 = _worst(pres, npres, -1, SK_NONE, policy, preemptive, -1,
+                               trail_c, npre, j, s, arr, pred0, skey, every, ref_off, ref_val,
+                               level, t_enter, prom, ptime)
+            npres, pres_blocks, free = _discard_preserved(q, npres, pres_blocks, free, pres,
+                                                          held, comp, recomp, state, counters)
+            continue
+        if v0:
+            vpos, k1, k2 = _worst(run_l, n_run, -1, SK_FCFS_ARR, policy, preemptive, -1,
+                                  trail_c, npre, j, s, arr, pred0, skey, every, ref_off,
+                                  ref_val, level, t_enter, prom, ptime)
+        elif policy == P_FCFS:
+            vpos = n_run - 1
+        else:
+            vpos, k1, k2 = _worst(run_l, n_run, -1, SK_TRAIL, policy, preemptive, -1,
+                                  trail_c, npre, j, s, arr, pred0, skey, every, ref_off,
+                                  ref_val, level, t_enter, prom, ptime)
+            if vpos < 0:
+                vpos = n_run - 1
+        (v, n_run, idx, budget_left, free, cpu_used, swap_out, npres, pres_blocks, preempt_seq,
+         ne, hn, fn, n_wait) = _preempt(
+            vpos, idx, K_MEM_PREEMPT, pm, True, not v0, t, n_run, budget_left, free, cpu_used,
+            cpu_cap, swap_out, npres, pres_blocks, preempt_seq, ne, hn, fn, n_wait, starv,
+            run_l, sched, npre, counters, state, comp, held, recomp, swaptok, pres, eid, ek1,
+            ek2, heap, fifo, cur_e, wait_since, policy, trail_c, j, s, arr, pred0, skey, every,
+            ref_off, ref_val, level, t_enter, prom, ptime)
+        if v == i:
+            ok = False
+            break
+    return (ok, n_run, idx, budget_left, free, cpu_used, swap_out, npres, pres_blocks,
+            preempt_seq, ne, hn, fn, n_wait)
+
+
+@register_jitable
+def _finish(i, idx, t, free, n_run, n_done, finish, held, state, run_l):
+    """Running request run_l[idx] = i completes at t. Returns (free, n_run, n_done)."""
+    finish[i] = t
+    free += held[i]
+    held[i] = 0
+    state[i] = ST_DONE
+    n_run = _remove_at(run_l, n_run, idx)
+    return free, n_run, n_done + 1
+
+
 # ------------------------------------------------------------------- main
 def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last0,
         ref_off, ref_val, tok_off, cp, tab):
@@ -549,6 +766,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
     na = 0
     n_done = 0
     static_mode = mode == MODE_STATIC
+    pm_mem = PM_SWAP if pmode == PM_SWAP else PM_RECOMPUTE  # a memory preemption frees the KV
 
     while n_done < n:
         counters[K_LOOP] += 1
@@ -563,38 +781,25 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             if arr[na] >= t:
                 t = arr[na] + wakeup  # an idle server wakes up `wakeup` after an arrival
         # ------------------------------------------------------ arrivals
+        if ne + n - na > len(eid):  # room for every arrival
+            eid, ek1, ek2, heap, fifo = _reserve(ne + n - na, eid, ek1, ek2, heap, fifo)
         while na < n and arr[na] <= t:
             i = na
             na += 1
             state[i] = ST_WAIT
-            if ne >= len(eid):
-                newcap = 2 * len(eid)
-                eid = _grow_i(eid, newcap)
-                ek1 = _grow_f(ek1, newcap)
-                ek2 = _grow_f(ek2, newcap)
-                heap = _grow_i(heap, newcap)
-                fifo = _grow_i(fifo, newcap)
-            e = ne
-            ne += 1
-            eid[e] = i
             if policy == P_FCFS:
-                ek1[e] = 1.0
-                ek2[e] = float(i)
+                k1 = 1.0
+                k2 = float(i)
             else:
                 k1, k2 = _key(i, policy, j, s, arr, pred0, skey, every, ref_off, ref_val,
                               level, t_enter, prom, ptime)
-                ek1[e] = k1
-                ek2[e] = k2
-            cur_e[i] = e
-            hn = _heap_push(heap, hn, e, ek1, ek2, eid)
-            n_wait += 1
-            wait_since[i] = t
-            if starv < BIG:
-                fifo[fn] = e
-                fn += 1
+            ne, hn, fn, n_wait = _enqueue(i, k1, k2, t, starv < BIG, ne, hn, fn, n_wait, eid, ek1,
+                                          ek2, heap, fifo, cur_e, wait_since)
         # ---------------------------------------------- starvation promotion
         next_promo = np.inf
         if starv < BIG:
+            if ne + n_wait > len(eid):  # each waiting request is promoted at most once
+                eid, ek1, ek2, heap, fifo = _reserve(ne + n_wait, eid, ek1, ek2, heap, fifo)
             while fh < fn:
                 e = fifo[fh]
                 i = eid[e]
@@ -610,25 +815,19 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     else:
                         prom[i] = True
                         ptime[i] = t
-                    if ne >= len(eid):
-                        newcap = 2 * len(eid)
-                        eid = _grow_i(eid, newcap)
-                        ek1 = _grow_f(ek1, newcap)
-                        ek2 = _grow_f(ek2, newcap)
-                        heap = _grow_i(heap, newcap)
-                        fifo = _grow_i(fifo, newcap)
-                    e2 = ne
-                    ne += 1
-                    eid[e2] = i
                     k1, k2 = _key(i, policy, j, s, arr, pred0, skey, every, ref_off, ref_val,
                                   level, t_enter, prom, ptime)
-                    ek1[e2] = k1
-                    ek2[e2] = k2
-                    cur_e[i] = e2
-                    hn = _heap_push(heap, hn, e2, ek1, ek2, eid)
+                    hn = _push_event(i, k1, k2, ne, hn, eid, ek1, ek2, heap, cur_e)
+                    ne += 1
                 else:
                     next_promo = wait_since[i] + starv
                     break
+
+        # preemptions in this step: displacements d <= n_run, then memory preemptions of the
+        # others, plus (V0) of the at most n_wait + d admitted: <= 2 n_run + n_wait in all
+        if ne + 2 * n_run + n_wait > len(eid):
+            eid, ek1, ek2, heap, fifo = _reserve(ne + 2 * n_run + n_wait, eid, ek1, ek2, heap,
+                                                 fifo)
 
         changed = False
         mem_pre = False
@@ -646,21 +845,12 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     break
                 ew = heap[0]
                 w = eid[ew]
-                v = -1
-                vk1 = 0.0
-                vk2 = 0.0
-                for idx in range(n_run):
-                    i = run_l[idx]
-                    if not _preemptible(i, policy, preemptive, j, pred0, trail_c, npre, max_pre):
-                        continue
-                    k1, k2 = _key(i, policy, j, s, arr, pred0, skey, every, ref_off, ref_val,
-                                  level, t_enter, prom, ptime)
-                    if v < 0 or k1 > vk1 or (k1 == vk1 and (k2 > vk2 or (k2 == vk2 and i > v))):
-                        v = i
-                        vk1 = k1
-                        vk2 = k2
-                if v < 0:
+                vpos, vk1, vk2 = _worst(run_l, n_run, -1, SK_DISPLACE, policy, preemptive,
+                                        max_pre, trail_c, npre, j, s, arr, pred0, skey, every,
+                                        ref_off, ref_val, level, t_enter, prom, ptime)
+                if vpos < 0:
                     break
+                v = run_l[vpos]
                 wk1 = ek1[ew]
                 wk2 = ek2[ew]
                 if margin > 0.0:
@@ -680,9 +870,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     else:
                         nt = need_tok if need_tok < chunk_cap else chunk_cap
                     run_tok += nt
-                    nb = _ceil_div(comp[i] + nt, bs) - held[i]
-                    if nb > 0:
-                        run_need += nb
+                    run_need += _need_blocks(comp[i] + nt, held[i], bs)
                 need_w = s[w] + j[w] - comp[w]
                 if need_w == 1 and j[w] >= 1:
                     ntw = 1
@@ -690,9 +878,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     ntw = need_w if need_w < chunk_cap else chunk_cap
                     if chunked != 0 and ntw > budget - run_tok:
                         ntw = budget - run_tok
-                nbw = _ceil_div(comp[w] + ntw, bs) - held[w]
-                if nbw < 0:
-                    nbw = 0
+                nbw = _need_blocks(comp[w] + ntw, held[w], bs)
                 reclaim = pres_blocks
                 if state[w] == ST_PRESERVED:
                     reclaim -= held[w]
@@ -701,9 +887,7 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     wm = watermark
                     if state[w] == ST_PRESERVED or state[w] == ST_SWAPPED:
                         wm = 0
-                        nbw = _ceil_div(comp[w], bs) - held[w]
-                        if nbw < 0:
-                            nbw = 0
+                        nbw = _need_blocks(comp[w], held[w], bs)
                     else:
                         ntw = need_w
                         nbw = _ceil_div(comp[w] + ntw, bs) - held[w]
@@ -716,52 +900,14 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                 if fits:
                     break
                 # displace v
-                pos = _find(run_l, n_run, v)
-                n_run = _remove_at(run_l, n_run, pos)
-                npre[v] += 1
-                counters[K_PRIO_PREEMPT] += 1
+                (v, n_run, _, _, free, cpu_used, swap_out, npres, pres_blocks, preempt_seq,
+                 ne, hn, fn, n_wait) = _preempt(
+                    vpos, 0, K_PRIO_PREEMPT, pmode, False, True, t, n_run, 0, free, cpu_used,
+                    cpu_cap, swap_out, npres, pres_blocks, preempt_seq, ne, hn, fn, n_wait,
+                    starv, run_l, sched, npre, counters, state, comp, held, recomp, swaptok,
+                    pres, eid, ek1, ek2, heap, fifo, cur_e, wait_since, policy, trail_c, j, s,
+                    arr, pred0, skey, every, ref_off, ref_val, level, t_enter, prom, ptime)
                 changed = True
-                if pmode == PM_PRESERVE:
-                    state[v] = ST_PRESERVED
-                    pres[npres] = v
-                    npres += 1
-                    pres_blocks += held[v]
-                elif pmode == PM_SWAP and (cpu_cap < 0 or cpu_used + comp[v] <= cpu_cap):
-                    state[v] = ST_SWAPPED
-                    swap_out += comp[v]
-                    swaptok[v] += comp[v]
-                    cpu_used += comp[v]
-                    free += held[v]
-                    held[v] = 0
-                else:
-                    state[v] = ST_WAIT
-                    recomp[v] += comp[v]
-                    comp[v] = 0
-                    free += held[v]
-                    held[v] = 0
-                if ne >= len(eid):
-                    newcap = 2 * len(eid)
-                    eid = _grow_i(eid, newcap)
-                    ek1 = _grow_f(ek1, newcap)
-                    ek2 = _grow_f(ek2, newcap)
-                    heap = _grow_i(heap, newcap)
-                    fifo = _grow_i(fifo, newcap)
-                e = ne
-                ne += 1
-                eid[e] = v
-                k1, k2 = _key(v, policy, j, s, arr, pred0, skey, every, ref_off, ref_val,
-                              level, t_enter, prom, ptime)
-                if policy == P_TRAIL and not (float(j[v]) <= trail_c * pred0[v]):
-                    k1 = BIG
-                ek1[e] = k1
-                ek2[e] = k2
-                cur_e[v] = e
-                hn = _heap_push(heap, hn, e, ek1, ek2, eid)
-                n_wait += 1
-                wait_since[v] = t
-                if starv < BIG and not prom[v]:
-                    fifo[fn] = e
-                    fn += 1
 
         # --------------------------------------------------- running requests
         if static_mode:
@@ -802,114 +948,21 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                             else:
                                 idx += 1
                                 continue
-                    ok = True
-                    while True:
-                        nb = _ceil_div(comp[i] + nt, bs) - held[i]
-                        if nb < 0:
-                            nb = 0
-                        if nb <= free:
-                            break
+                    nb = _need_blocks(comp[i] + nt, held[i], bs)
+                    if nb > free:
                         mem_pre = True
                         changed = True
-                        if npres > 0:
-                            # discard the worst preserved request first
-                            best = -1
-                            bk1 = 0.0
-                            bk2 = 0.0
-                            for q in range(npres):
-                                p = pres[q]
-                                k1, k2 = _key(p, policy, j, s, arr, pred0, skey, every, ref_off,
-                                              ref_val, level, t_enter, prom, ptime)
-                                if best < 0 or k1 > bk1 or (k1 == bk1 and (k2 > bk2 or (
-                                        k2 == bk2 and p > best))):
-                                    best = q
-                                    bk1 = k1
-                                    bk2 = k2
-                            p = pres[best]
-                            npres = _remove_at(pres, npres, best)
-                            pres_blocks -= held[p]
-                            recomp[p] += comp[p]
-                            comp[p] = 0
-                            free += held[p]
-                            held[p] = 0
-                            state[p] = ST_WAIT
-                            counters[K_DISCARD_PRESERVED] += 1
-                            continue
-                        # choose a victim among running requests
-                        vpos = -1
-                        if policy == P_FCFS:
-                            vpos = n_run - 1
-                        else:
-                            best_k1 = 0.0
-                            best_k2 = 0.0
-                            for q in range(n_run):
-                                p = run_l[q]
-                                if policy == P_TRAIL and not _preemptible(
-                                        p, policy, preemptive, j, pred0, trail_c, npre, -1):
-                                    continue
-                                k1, k2 = _key(p, policy, j, s, arr, pred0, skey, every, ref_off,
-                                              ref_val, level, t_enter, prom, ptime)
-                                if vpos < 0 or k1 > best_k1 or (k1 == best_k1 and (
-                                        k2 > best_k2 or (k2 == best_k2 and p > run_l[vpos]))):
-                                    vpos = q
-                                    best_k1 = k1
-                                    best_k2 = k2
-                            if vpos < 0:
-                                vpos = n_run - 1
-                        v = run_l[vpos]
-                        n_run = _remove_at(run_l, n_run, vpos)
-                        if vpos < idx:
-                            idx -= 1
-                        if sched[v] > 0:
-                            budget_left += sched[v]
-                            sched[v] = 0
-                        npre[v] += 1
-                        counters[K_MEM_PREEMPT] += 1
-                        if pmode == PM_SWAP and (cpu_cap < 0 or cpu_used + comp[v] <= cpu_cap):
-                            state[v] = ST_SWAPPED
-                            swap_out += comp[v]
-                            swaptok[v] += comp[v]
-                            cpu_used += comp[v]
-                        else:
-                            state[v] = ST_WAIT
-                            recomp[v] += comp[v]
-                            comp[v] = 0
-                        free += held[v]
-                        held[v] = 0
-                        if ne >= len(eid):
-                            newcap = 2 * len(eid)
-                            eid = _grow_i(eid, newcap)
-                            ek1 = _grow_f(ek1, newcap)
-                            ek2 = _grow_f(ek2, newcap)
-                            heap = _grow_i(heap, newcap)
-                            fifo = _grow_i(fifo, newcap)
-                        e = ne
-                        ne += 1
-                        eid[e] = v
-                        if policy == P_FCFS:
-                            preempt_seq += 1
-                            ek1[e] = 0.0
-                            ek2[e] = -float(preempt_seq)
-                        else:
-                            k1, k2 = _key(v, policy, j, s, arr, pred0, skey, every, ref_off,
-                                          ref_val, level, t_enter, prom, ptime)
-                            if policy == P_TRAIL and not (float(j[v]) <= trail_c * pred0[v]):
-                                k1 = BIG
-                            ek1[e] = k1
-                            ek2[e] = k2
-                        cur_e[v] = e
-                        hn = _heap_push(heap, hn, e, ek1, ek2, eid)
-                        n_wait += 1
-                        wait_since[v] = t
-                        if starv < BIG and not prom[v]:
-                            fifo[fn] = e
-                            fn += 1
-                        if v == i:
-                            ok = False
+                        (ok, n_run, idx, budget_left, free, cpu_used, swap_out, npres,
+                         pres_blocks, preempt_seq, ne, hn, fn, n_wait) = _make_room(
+                            i, nb, idx, False, pm_mem, t, n_run, budget_left, free, cpu_used,
+                            cpu_cap, swap_out, npres, pres_blocks, preempt_seq, ne, hn, fn,
+                            n_wait, starv, run_l, sched, npre, counters, state, comp, held,
+                            recomp, swaptok, pres, eid, ek1, ek2, heap, fifo, cur_e,
+                            wait_since, policy, preemptive, trail_c, j, s, arr, pred0, skey,
+                            every, ref_off, ref_val, level, t_enter, prom, ptime)
+                        if not ok:
+                            stop = True
                             break
-                    if not ok:
-                        stop = True
-                        break
                     free -= nb
                     held[i] += nb
                     sched[i] = nt
@@ -939,10 +992,10 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                 fits = True
                 if static_mode:
                     nt = need_tok
-                    nb = _ceil_div(s[i] + o[i], bs) - held[i]
+                    ntok = s[i] + o[i]
                 elif is_dec:
                     nt = 1
-                    nb = _ceil_div(comp[i] + nt, bs) - held[i]
+                    ntok = comp[i] + nt
                 else:
                     nt = need_tok if need_tok < chunk_cap else chunk_cap
                     if mode == MODE_V0:
@@ -955,44 +1008,23 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                             nt = budget_left
                         else:
                             fits = False
-                    nb = _ceil_div(comp[i] + nt, bs) - held[i]
-                if nb < 0:
-                    nb = 0
+                    ntok = comp[i] + nt
                 if mode == MODE_V0 and is_dec:
-                    nb = _ceil_div(comp[i], bs) - held[i]  # the decode step allocates the rest
-                    if nb < 0:
-                        nb = 0
+                    ntok = comp[i]  # the decode step allocates the rest
+                nb = _need_blocks(ntok, held[i], bs)
                 wm = watermark
                 if force or st == ST_PRESERVED or st == ST_SWAPPED:
                     wm = 0
                 if fits and cap_blocks >= 0 and nb > free - wm:
                     # reclaim memory from preserved requests (worst first), not from i
                     while nb > free - wm:
-                        best = -1
-                        bk1 = 0.0
-                        bk2 = 0.0
-                        for q in range(npres):
-                            p = pres[q]
-                            if p == i:
-                                continue
-                            k1, k2 = _key(p, policy, j, s, arr, pred0, skey, every, ref_off,
-                                          ref_val, level, t_enter, prom, ptime)
-                            if best < 0 or k1 > bk1 or (k1 == bk1 and (k2 > bk2 or (
-                                    k2 == bk2 and p > pres[best]))):
-                                best = q
-                                bk1 = k1
-                                bk2 = k2
-                        if best < 0:
+                        q, k1, k2 = _worst(pres, npres, i, SK_NONE, policy, preemptive,
+                                           -1, trail_c, npre, j, s, arr, pred0, skey, every,
+                                           ref_off, ref_val, level, t_enter, prom, ptime)
+                        if q < 0:
                             break
-                        p = pres[best]
-                        npres = _remove_at(pres, npres, best)
-                        pres_blocks -= held[p]
-                        recomp[p] += comp[p]
-                        comp[p] = 0
-                        free += held[p]
-                        held[p] = 0
-                        state[p] = ST_WAIT
-                        counters[K_DISCARD_PRESERVED] += 1
+                        npres, pres_blocks, free = _discard_preserved(
+                            q, npres, pres_blocks, free, pres, held, comp, recomp, state, counters)
                         changed = True
                     if nb > free - wm:
                         fits = False
@@ -1047,82 +1079,20 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             while idx < n_run:
                 i = run_l[idx]
                 nt = s[i] + j[i] - comp[i]
-                ok = True
-                while True:
-                    nb = _ceil_div(comp[i] + nt, bs) - held[i]
-                    if nb < 0:
-                        nb = 0
-                    if nb <= free:
-                        break
+                nb = _need_blocks(comp[i] + nt, held[i], bs)
+                if nb > free:
                     mem_pre = True
                     changed = True
-                    # victim: the latest arrival (FCFS) or the largest key
-                    vpos = 0
-                    best_k1 = 0.0
-                    best_k2 = 0.0
-                    for q in range(n_run):
-                        p = run_l[q]
-                        if policy == P_FCFS:
-                            k1 = 0.0
-                            k2 = arr[p]
-                        else:
-                            k1, k2 = _key(p, policy, j, s, arr, pred0, skey, every, ref_off,
-                                          ref_val, level, t_enter, prom, ptime)
-                        if q == 0 or k1 > best_k1 or (k1 == best_k1 and (
-                                k2 > best_k2 or (k2 == best_k2 and p > run_l[vpos]))):
-                            vpos = q
-                            best_k1 = k1
-                            best_k2 = k2
-                    v = run_l[vpos]
-                    n_run = _remove_at(run_l, n_run, vpos)
-                    if vpos < idx:
-                        idx -= 1
-                    if sched[v] > 0:
-                        sched[v] = 0
-                    npre[v] += 1
-                    counters[K_MEM_PREEMPT] += 1
-                    if pmode == PM_SWAP and (cpu_cap < 0 or cpu_used + comp[v] <= cpu_cap):
-                        state[v] = ST_SWAPPED
-                        swap_out += comp[v]
-                        swaptok[v] += comp[v]
-                        cpu_used += comp[v]
-                    else:
-                        state[v] = ST_WAIT
-                        recomp[v] += comp[v]
-                        comp[v] = 0
-                    free += held[v]
-                    held[v] = 0
-                    if ne >= len(eid):
-                        newcap = 2 * len(eid)
-                        eid = _grow_i(eid, newcap)
-                        ek1 = _grow_f(ek1, newcap)
-                        ek2 = _grow_f(ek2, newcap)
-                        heap = _grow_i(heap, newcap)
-                        fifo = _grow_i(fifo, newcap)
-                    e = ne
-                    ne += 1
-                    eid[e] = v
-                    if policy == P_FCFS:
-                        preempt_seq += 1
-                        ek1[e] = 0.0
-                        ek2[e] = -float(preempt_seq)
-                    else:
-                        k1, k2 = _key(v, policy, j, s, arr, pred0, skey, every, ref_off,
-                                      ref_val, level, t_enter, prom, ptime)
-                        ek1[e] = k1
-                        ek2[e] = k2
-                    cur_e[v] = e
-                    hn = _heap_push(heap, hn, e, ek1, ek2, eid)
-                    n_wait += 1
-                    wait_since[v] = t
-                    if starv < BIG and not prom[v]:
-                        fifo[fn] = e
-                        fn += 1
-                    if v == i:
-                        ok = False
-                        break
-                if not ok:
-                    continue  # i was removed; run_l[idx] is now the next request
+                    (ok, n_run, idx, budget_left, free, cpu_used, swap_out, npres, pres_blocks,
+                     preempt_seq, ne, hn, fn, n_wait) = _make_room(
+                        i, nb, idx, True, pm_mem, t, n_run, budget_left, free, cpu_used,
+                        cpu_cap, swap_out, npres, pres_blocks, preempt_seq, ne, hn, fn, n_wait,
+                        starv, run_l, sched, npre, counters, state, comp, held, recomp, swaptok,
+                        pres, eid, ek1, ek2, heap, fifo, cur_e, wait_since, policy, preemptive,
+                        trail_c, j, s, arr, pred0, skey, every, ref_off, ref_val, level,
+                        t_enter, prom, ptime)
+                    if not ok:
+                        continue  # i was removed; run_l[idx] is now the next request
                 free -= nb
                 held[i] += nb
                 sched[i] = nt
@@ -1289,12 +1259,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
                     last_tok[i] = t
                     if j[i] >= o[i]:
                         area[i] += comp[i]
-                        finish[i] = t
-                        free += held[i]
-                        held[i] = 0
-                        state[i] = ST_DONE
-                        n_run = _remove_at(run_l, n_run, idx)
-                        n_done += 1
+                        free, n_run, n_done = _finish(i, idx, t, free, n_run, n_done, finish,
+                                                      held, state, run_l)
                         continue
             area[i] += comp[i]
             if policy == P_MLFQ and level[i] < mlfq_nq - 1 and used_u[i] >= (mlfq_q1 << level[i]):
@@ -1327,12 +1293,8 @@ def run(ip, fp, arr, s, o, pred0, skey, unit_first, entry_level, j0, comp0, last
             while idx < n_run:
                 i = run_l[idx]
                 if j[i] >= o[i]:
-                    finish[i] = t
-                    free += held[i]
-                    held[i] = 0
-                    state[i] = ST_DONE
-                    n_run = _remove_at(run_l, n_run, idx)
-                    n_done += 1
+                    free, n_run, n_done = _finish(i, idx, t, free, n_run, n_done, finish, held,
+                                                  state, run_l)
                     continue
                 if (policy == P_MLFQ and level[i] < mlfq_nq - 1
                         and used_u[i] >= (mlfq_q1 << level[i])):
