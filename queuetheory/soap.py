@@ -787,7 +787,8 @@ def _phi(x: np.ndarray, g: _Geometry) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         xo = np.clip(x[:, None] - g.b, 0.0, None)
     xo = np.where(valid, np.minimum(xo, length), 0.0)
-    q = np.sum(xo * xo, axis=1)
+    with np.errstate(over="ignore"):  # sizes near float max (weightless tail nodes): q = inf
+        q = np.sum(xo * xo, axis=1)
     return np.column_stack([n_new, o0, q])
 
 
@@ -839,8 +840,10 @@ def _worst_pieces(S: _Segs, x: np.ndarray) -> _Worst:
         inter = active & (s < e)
         et = np.minimum(e, x)
         # non-decreasing interval segment: sup over [a, et) is its left limit at et
+        # (padding and inactive segments have s = inf: their length is 0, not inf − inf)
         up = inter & (k >= 0)
-        sup_up = val + k * (et - s)
+        length = np.subtract(et, s, out=np.zeros(n), where=inter)
+        sup_up = val + np.multiply(k, length, out=np.zeros(n), where=k != 0)
         new_l = np.where(up & _gt(lev, sup_up, ML, MV), lev, ML)
         new_v = np.where(up & _gt(lev, sup_up, ML, MV), sup_up, MV)
         flat_up_l, flat_up_v = new_l, new_v
@@ -931,10 +934,11 @@ def _critical_values(S: _Segs, level: float, x: np.ndarray | None = None) -> np.
     on = valid & (S.level == level)
     vals = [S.value[on]]
     fin = on & np.isfinite(S.end)
-    vals.append((S.value + S.slope * (np.where(fin, S.end, S.start) - S.start))[fin])
+    vals.append(S.value[fin] + S.slope[fin] * (S.end[fin] - S.start[fin]))
     if x is not None:
         inside = on & (S.start <= x[:, None]) & (x[:, None] <= S.end)
-        vals.append((S.value + S.slope * (x[:, None] - S.start))[inside])
+        xs = np.broadcast_to(x[:, None], S.start.shape)
+        vals.append(S.value[inside] + S.slope[inside] * (xs[inside] - S.start[inside]))
     out = np.concatenate(vals) if vals else np.empty(0)
     return out[np.isfinite(out)]
 
@@ -1089,6 +1093,7 @@ class _SharedGrid:
         self.b_ids = np.empty(0, np.int64)
         self.jac = np.empty((0, 21))
         self.xa = np.empty(0)
+        self.sa = np.empty(0)
         self.xb = np.empty(0)
         self._add(pan.lo, pan.hi, pan.kind)
 
@@ -1111,8 +1116,18 @@ class _SharedGrid:
         ends, _ = _map_nodes(np.column_stack([lo, hi]), kind, own, self.c, self.L, self.H)
         xa = ends[:, 0]
         xb = np.where((kind == _TAIL) & (hi >= 1.0), np.inf, ends[:, 1])
+        # The domain's own lower end (e.g. a prediction of exactly 0) may have a degenerate
+        # signature, so panels starting there are sampled just inside it instead: a point
+        # δ = min(1e-13 · scale, 1e-3 · (first node − a)) above. A structure change between
+        # that point and the first node is then detected and located (a size law starting at
+        # x_lo > 0 puts one there for ranks just above x_lo); one below it is missed, at a
+        # cost of at most the law's mass in [a, a + δ] times the integrand.
+        at_a = xa <= self.a0
+        gap = np.maximum(x[:, 0] - xa, 0.0)
+        delta = np.minimum(1e-13 * max(abs(self.a0), self.scale), 1e-3 * gap)
+        sa = np.where(at_a, xa + delta, xa)
         base = self.points.size
-        newpts = np.concatenate([x.ravel(), xa, np.where(np.isfinite(xb), xb, xa)])
+        newpts = np.concatenate([x.ravel(), sa, np.where(np.isfinite(xb), xb, xa)])
         self.points = np.concatenate([self.points, newpts])
         d = self.prepare(newpts)
         for key, val in d.items():
@@ -1133,6 +1148,7 @@ class _SharedGrid:
         self.b_ids = np.concatenate([self.b_ids, base + k * 22 + np.arange(k)])
         self.jac = np.concatenate([self.jac, jac * half[:, None]])
         self.xa = np.concatenate([self.xa, xa])
+        self.sa = np.concatenate([self.sa, sa])
         self.xb = np.concatenate([self.xb, xb])
 
     def _split(self, pidx: np.ndarray) -> np.ndarray:
@@ -1141,7 +1157,7 @@ class _SharedGrid:
         keep[pidx] = False
         lo, hi, kind = self.lo[pidx], self.hi[pidx], self.kind[pidx]
         mid = 0.5 * (lo + hi)
-        for name in ("lo", "hi", "kind", "node_ids", "a_ids", "b_ids", "jac", "xa", "xb"):
+        for name in ("lo", "hi", "kind", "node_ids", "a_ids", "b_ids", "jac", "xa", "sa", "xb"):
             setattr(self, name, getattr(self, name)[keep])
         start = self.P
         self._add(np.concatenate([lo, mid]), np.concatenate([mid, hi]),
@@ -1162,7 +1178,6 @@ class _SharedGrid:
         chunk = max(1, int(1_500_000 // max(npt, 1)))
         jac = self.jac[pidx]
         finite_b = np.isfinite(self.xb[pidx])
-        at_a = self.xa[pidx] <= self.a0
         for i0 in range(0, q, chunk):
             i1 = min(q, i0 + chunk)
             qc = i1 - i0
@@ -1184,8 +1199,7 @@ class _SharedGrid:
             res[i0:i1] = resk
             err[i0:i1] = e
             s_nodes = sig[:, : k * 21].reshape(qc, k, 21)
-            # the domain's own end points (e.g. a descriptor of exactly 0) are not sampled
-            s_a = np.where(at_a[None, :], s_nodes[:, :, 0], sig[:, k * 21: k * 22])
+            s_a = sig[:, k * 21: k * 22]  # at the panel's start (just inside the domain's)
             s_b = np.where(finite_b[None, :], sig[:, k * 22:], s_nodes[:, :, -1])
             smp[i0:i1] = np.concatenate([s_a[:, :, None], s_nodes, s_b[:, :, None]], axis=2)
         return res, err, smp
@@ -1220,12 +1234,11 @@ class _SharedGrid:
         # ------------------------------------------------- panels with a structure change
         fix_q, fix_p = np.nonzero(changed)
         if fix_q.size:
-            xs = np.concatenate([self.xa[:, None], self.points[self.node_ids],
+            xs = np.concatenate([self.sa[:, None], self.points[self.node_ids],
                                  self.xb[:, None]], axis=1)  # (P, 23)
             sm = smp[fix_q, fix_p]
             dif = sm[:, 1:] != sm[:, :-1]
             dif[:, -1] &= np.isfinite(self.xb[fix_p])
-            dif[:, 0] &= self.xa[fix_p] > self.a0
             r, cidx = np.nonzero(dif)
             pair = np.arange(fix_q.size)
             lo = xs[fix_p[r], cidx]
@@ -1248,19 +1261,42 @@ class _SharedGrid:
 # =====================================================================================
 # The workload seen by the engine: the law of (size, descriptor) as components
 # =====================================================================================
+_DEPENDENCES = ("none", "x", "y", "xy")
+
+
 def _dependence(policy: Any, workload: Any) -> str:
     """What a policy's descriptor depends on: "none", "x", "y" or "xy".
 
-    From ``policy.uses`` for the default descriptor; an overridden
-    :meth:`Policy.descriptor` is probed at random (size, prediction) pairs.
+    In this order: the policy's own declaration ``policy.descriptor_dependence``
+    (authoritative; OneBit, SkipPredict and LimitedPreemptionSPRPT set it);
+    ``policy.uses`` for the default descriptor; otherwise an overridden
+    :meth:`Policy.descriptor` is probed at random (size, prediction) pairs *and*
+    at the atoms of the workload's law (sizes, predictions, joint pairs, and
+    y = 0), so that a descriptor that changes only at an atom (e.g. a one-bit
+    threshold 0 with predictions exactly 0) is not mistaken for a constant.
     """
     from .policies.base import Policy
 
+    declared = getattr(policy, "descriptor_dependence", None)
+    if declared is not None:
+        if declared not in _DEPENDENCES:
+            raise ParameterError(f"{getattr(policy, 'name', type(policy).__name__)}."
+                                 f"descriptor_dependence must be one of {_DEPENDENCES} "
+                                 f"(got {declared!r})")
+        return str(declared)
     if type(policy).descriptor is Policy.descriptor:
         return {"nothing": "none", "size": "x", "prediction": "y"}.get(policy.uses, "xy")
     rng = np.random.default_rng(20180601)
     scale = _size_scale(workload.size)
-    x1, x2, y1, y2 = (scale * rng.exponential(1.0, 48) for _ in range(4))
+    x1, y1 = (scale * rng.exponential(1.0, 48) for _ in range(2))
+    xs, ys = _probe_atoms(workload)
+    x1 = np.concatenate([x1, xs, xs])
+    y1 = np.concatenate([y1, ys, np.zeros(xs.size)])
+    # partners: another probe's size (resp. prediction), in a random order
+    x2 = x1[rng.permutation(x1.size)]
+    y2 = y1[rng.permutation(y1.size)]
+    x2 = np.where(x2 == x1, np.roll(x2, 1), x2)
+    y2 = np.where(y2 == y1, np.roll(y2, 1), y2)
     d = np.asarray(policy.descriptor(x1, y1), float)
     dx = np.asarray(policy.descriptor(x2, y1), float)
     dy = np.asarray(policy.descriptor(x1, y2), float)
@@ -1268,6 +1304,35 @@ def _dependence(policy: Any, workload: Any) -> str:
     on_y = not np.array_equal(d, dy)
     return {(False, False): "none", (True, False): "x", (False, True): "y",
             (True, True): "xy"}[(on_x, on_y)]
+
+
+def _probe_atoms(workload: Any, limit: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(sizes, predictions) of the atoms of the workload's law, to probe descriptors at.
+
+    The size atoms paired with themselves (exact predictions) and the joint atoms
+    of an atomic (size, prediction) law; at most ``limit`` of each kind.
+    """
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    try:
+        vals, probs = workload.size.atoms
+        vals = np.asarray(vals, float)[np.asarray(probs, float) > 0][:limit]
+        xs.append(vals)
+        ys.append(vals)
+        if workload.has_prediction:
+            joint = workload.joint
+            if hasattr(joint, "x") and hasattr(joint, "y") \
+                    and not getattr(joint, "has_density_y", True):
+                xs.append(np.asarray(joint.x, float).ravel()[:limit])
+                ys.append(np.asarray(joint.y, float).ravel()[:limit])
+    except Exception:  # pragma: no cover - defensive: probing is best effort
+        pass
+    if not xs:
+        return np.empty(0), np.empty(0)
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y >= 0)
+    return x[ok], y[ok]
 
 
 def _size_scale(size: Any) -> float:
@@ -2025,6 +2090,13 @@ class _AtomicLevel:
         if u.size == 0:
             u = np.array([0.0])
         span = max(1.0, float(np.abs(u).max()))
+        # Critical values that are equal in exact arithmetic may differ by rounding (e.g.
+        # x' − z' for a bounce rank against a prediction z'' = x' − z'); a piece between
+        # them is a few ulps wide and its probes would straddle a jump of N. Merge such
+        # clusters: N is linear away from them, so the error is O(ulp) in the integral.
+        xmax = float(np.abs(model.atom_x).max()) if model.atom_x.size else 0.0
+        tol = 64 * _EPS * max(span, xmax)
+        u = u[np.concatenate([[True], np.diff(u) > tol])]
         ends = np.concatenate([[u[0] - span], u, [u[-1] + span]])
         lo, hi = ends[:-1], ends[1:]
         w = hi - lo
@@ -2204,6 +2276,16 @@ class _Terms:
         x = np.asarray(x, float)
         S = self.model.rows(S, x.size)
         wp = _worst_pieces(S, x)
+        m = self.model
+        if m.m2_infinite and m.continuous and x.size:
+            # E[S²] = ∞: an infinite old-job term at a tagged job's worst rank makes E[T]
+            # infinite; detect it before tabulating the other terms over a heavy tail
+            # (which is slow and pointless: the caller stops at the first infinite W)
+            q_inf = m._q_infinite(wp.r_level, wp.r_value)
+            if np.any(q_inf):
+                W = np.where(q_inf, np.inf, 0.0)
+                z = np.zeros(x.size)
+                return W, z, z, z
         val, verr = self.at(wp.r_level, wp.r_value)
         N, O, Q = val[:, 0], val[:, 1], val[:, 2]
         eN, eO, eQ = verr[:, 0], verr[:, 1], verr[:, 2]

@@ -139,12 +139,7 @@ THOROUGH = [(p, w) for p in POLICIES for w in WORKLOADS
 HIGH_LOAD = [(p, "Empirical-joint" if p in SOAP_ONLY else "MM1-exp") for p in POLICIES]
 
 #: Known failures of a formula, reported to its owner (non-strict: they pass once fixed).
-KNOWN = {
-    ("SPRPT-bounce", "Empirical-joint"): pytest.mark.xfail(
-        raises=qt.IntegrationError, strict=False,
-        reason="SOAP engine: 'rho_new is not piecewise linear between critical ranks' on "
-               "atomic predictions (reported)"),
-}
+KNOWN: dict[tuple[str, str], pytest.MarkDecorator] = {}
 
 
 def _params(cases):
