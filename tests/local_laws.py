@@ -1,5 +1,8 @@
-"""Size laws written independently of the package, for tests that check the package's
-generic machinery (quadrature fallbacks, joint laws) against hand-written closed forms."""
+"""Size laws and workloads shared by several test files.
+
+``LocalWeibull`` is written independently of the package, for tests that check its generic
+machinery (quadrature fallbacks, joint laws) against hand-written closed forms.
+``empirical_joint_workload`` is the atomic (size, prediction) workload of the cross-checks."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ import math
 import numpy as np
 from scipy import special
 
+import queuetheory as qt
 from queuetheory.distributions.base import SizeDistribution
 
-__all__ = ["LocalWeibull"]
+__all__ = ["LocalWeibull", "empirical_joint_workload"]
 
 
 class LocalWeibull(SizeDistribution):
@@ -45,3 +49,15 @@ class LocalWeibull(SizeDistribution):
 
     def _sample(self, rng, size):
         return rng.weibull(self.c, size)
+
+
+def empirical_joint_workload(rho: float) -> qt.Workload:
+    """12 (size, prediction) pairs rounded to 0.01, at load ``rho``: atoms, so equal sizes,
+    predictions and ranks occur and the FCFS tie-breaking of SOAP is exercised; the SOAP
+    sums are exact (the "Empirical-joint" workload of tests/test_crosscheck.py)."""
+    rng = np.random.default_rng(5)
+    actual = np.round(rng.exponential(1.0, 12), 2) + 0.05
+    predicted = np.round(actual * rng.lognormal(0.0, 0.6, 12), 2)
+    pairs = qt.EmpiricalPredictions(actual, predicted, mode="joint")
+    size = pairs.size_distribution
+    return qt.Workload(rho / size.mean(), size, pairs)

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 import pytest
+from local_laws import empirical_joint_workload
 
 import queuetheory as qt
 from queuetheory.integrate import Estimate
@@ -38,14 +39,7 @@ def _empirical():
 
 
 def _empirical_joint(rho):
-    """12 (size, prediction) pairs rounded to 0.01: atoms, so equal sizes, predictions and
-    ranks occur and the FCFS tie-breaking of SOAP is exercised; exact SOAP sums."""
-    rng = np.random.default_rng(5)
-    actual = np.round(rng.exponential(1.0, 12), 2) + 0.05
-    predicted = np.round(actual * rng.lognormal(0.0, 0.6, 12), 2)
-    pairs = qt.EmpiricalPredictions(actual, predicted, mode="joint")
-    size = pairs.size_distribution
-    return qt.Workload(rho / size.mean(), size, pairs)
+    return empirical_joint_workload(rho)
 
 
 WORKLOADS = {

@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 import pytest
+from local_laws import empirical_joint_workload
 
 import queuetheory as qt
 from queuetheory import soap
@@ -211,12 +212,7 @@ def test_batches_chunks_and_repeats_agree_with_single_descriptors(monkeypatch):
 
 # ------------------------------------------------------------- engine results
 def _empirical_joint(rho=0.6):
-    rng = np.random.default_rng(5)
-    actual = np.round(rng.exponential(1.0, 12), 2) + 0.05
-    predicted = np.round(actual * rng.lognormal(0.0, 0.6, 12), 2)
-    pairs = qt.EmpiricalPredictions(actual, predicted, mode="joint")
-    size = pairs.size_distribution
-    return qt.Workload(rho / size.mean(), size, pairs)
+    return empirical_joint_workload(rho)
 
 
 class _TrailOnSize(qt.RankPolicy):

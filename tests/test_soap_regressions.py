@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from local_laws import empirical_joint_workload
 
 import queuetheory as qt
 from queuetheory import soap
@@ -137,13 +138,7 @@ def test_bruteforce_bounce_is_md1_on_one_atom():
 
 
 def _crosscheck_empirical_joint(rho=0.75):
-    """The "Empirical-joint" workload of tests/test_crosscheck.py."""
-    rng = np.random.default_rng(5)
-    actual = np.round(rng.exponential(1.0, 12), 2) + 0.05
-    predicted = np.round(actual * rng.lognormal(0.0, 0.6, 12), 2)
-    pairs = qt.EmpiricalPredictions(actual, predicted, mode="joint")
-    size = pairs.size_distribution
-    return qt.Workload(rho / size.mean(), size, pairs)
+    return empirical_joint_workload(rho)
 
 
 @pytest.mark.parametrize("case", ["crosscheck", 0, 3, 9, 17, 22])

@@ -258,8 +258,9 @@ class OneBit(Policy):
         For a continuous classifying variable the result is checked against the
         first-order condition of §5.4 (``foc_residual`` in the full output):
 
-        non-preemptive: E[S](1 − ρ_S) = E[S | V = T](1 − ρ + ρ P_L);
-        preemptive LCFS-PR: (E[S²]/2)(1 − ρ_S) = E[S | V = T](E[S](1 − ρ) + (λE[S²]/2) P_L).
+        non-preemptive: E[S] · (1 − ρ_S) = E[S | V = T] · (1 − ρ + ρ P_L);
+        preemptive LCFS-PR:
+        (E[S²]/2) · (1 − ρ_S) = E[S | V = T] · (E[S] · (1 − ρ) + (λE[S²]/2) P_L).
 
         Returns the threshold (``0.0`` or ``math.inf`` at a boundary), or a
         :class:`OneBitOptimum` with ``full_output=True``.
