@@ -105,6 +105,12 @@ MAX_ATOMS = 4000
 
 _EPS = float(np.finfo(float).eps)
 _NEG_INF = -math.inf
+#: Ladder of probe sizes of the infinite-old-job-term test (:meth:`_Model._q_infinite`).
+_Q_PROBE_MAX = 1e60
+_Q_PROBE_STEP = 1e3
+#: With ``tail_piece``, :func:`_bquad` puts a finite piece of one scale before the tail when
+#: the last finite edge lies this many scales or more (and less than one) above the start.
+_TAIL_PIECE_MIN = 1e-6
 
 
 # =====================================================================================
@@ -354,7 +360,7 @@ class _Panels:
 
 
 def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
-           ratio=4.0, panels=False):
+           ratio=4.0, panels=False, tail_piece=False):
     """Integrate ``f(x, owner)`` over [a_i, b_i] for every owner i adaptively.
 
     ``points`` (n, k) are per-owner breakpoints (NaN ignored); b may be +inf (a
@@ -362,7 +368,10 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     ``tail_scale``). An interval starting at 0 is integrated in t with x = H t⁴,
     which makes x^(−1/2)- and log-singular densities at 0 smooth. Intervals much
     wider than the scale are split one scale from their start and then
-    geometrically (ratio 4). Convergence per owner and component:
+    geometrically (ratio 4); ``tail_piece`` also gives a tail whose last finite edge lies
+    less than one scale from the start a finite piece of one scale first (see
+    :data:`_TAIL_PIECE_MIN`). Owners that have converged leave the working arrays (the
+    same sums, so bitwise the same results). Convergence per owner and component:
     error <= max(atol, rtol |value|). Returns (value, error, converged), values (n, m)
     (and the final panels with ``panels=True``).
     """
@@ -377,9 +386,15 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
     pts = np.sort(np.where(ok, pts, a[:, None]), axis=1)
     inf = np.isinf(b)
     last = np.maximum(pts[:, -1] if pts.shape[1] else a, a)
-    # an infinite range starting at a finite point gets a finite first piece of one scale
-    no_fin = inf & (last <= a)
-    last = np.where(no_fin, a + scale, last)
+    # an infinite range starting at a finite point gets a finite first piece of one scale;
+    # with ``tail_piece`` also when its last finite edge is less than one scale (and at least
+    # _TAIL_PIECE_MIN scales) from its start: that piece is then split geometrically at once,
+    # where a tail starting at a small kink resolves a 1/x-like integrand near its start one
+    # bisection per round
+    short = inf & (last <= a)
+    if tail_piece:
+        short |= inf & (last < a + scale) & (last >= a + _TAIL_PIECE_MIN * scale)
+    last = np.where(short, last + scale, last)
     edges = np.column_stack([a, pts, np.where(inf, last, b)])
     lo, hi = edges[:, :-1], edges[:, 1:]
     own = np.broadcast_to(np.arange(n)[:, None], lo.shape)
@@ -438,10 +453,14 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
             out[:, j] = np.bincount(own, weights=v[:, j], minlength=n)
         return out
 
+    # totals of the owners that are done and whose panels were dropped from the working
+    # arrays (so that a round costs in proportion to the panels still being refined)
+    fixed_res = np.zeros((n, m))
+    fixed_err = np.zeros((n, m))
     active = np.ones(n, bool)
     failed = np.zeros(n, bool)
     while True:
-        tot, tot_err = per_owner(res), per_owner(err)
+        tot, tot_err = per_owner(res) + fixed_res, per_owner(err) + fixed_err
         tol = np.maximum(np.reshape(atol, (-1, 1)) if np.ndim(atol) == 1 else atol,
                          rtol * np.abs(tot))
         active &= ~np.all(tot_err <= tol, axis=1)
@@ -473,13 +492,19 @@ def _bquad(f, a, b, points=None, *, rtol, atol=0.0, tail_scale=1.0, limit=2000,
         nown = np.concatenate([own[split], own[split]])
         r2, e2 = _gk_rule(f, nlo, nhi, nkind, nown, last, scale, H)
         stay = ~split
+        if not panels:
+            gone = ~active[own]
+            if np.any(gone):
+                done = np.bincount(own[gone], minlength=n) > 0
+                fixed_res[done], fixed_err[done] = tot[done], tot_err[done]
+                stay &= ~gone
         lo, hi = np.concatenate([lo[stay], nlo]), np.concatenate([hi[stay], nhi])
         kind, own = np.concatenate([kind[stay], nkind]), np.concatenate([own[stay], nown])
         res, err = np.concatenate([res[stay], r2]), np.concatenate([err[stay], e2])
     if panels:
         return per_owner(res), per_owner(err), ~failed, _Panels(lo, hi, kind, own, last,
                                                                 scale, H)
-    return per_owner(res), per_owner(err), ~failed
+    return per_owner(res) + fixed_res, per_owner(err) + fixed_err, ~failed
 
 
 def _legendre_matrix(s: np.ndarray, deg: int) -> np.ndarray:
@@ -1583,7 +1608,26 @@ class _Model:
 
     def _q_infinite(self, L: np.ndarray, V: np.ndarray) -> np.ndarray:
         """True where Σ E[(X^old_i)²] = ∞: E[S²] = ∞ and an old job's relevant service
-        grows linearly with its size (e.g. it runs to completion), probed at huge sizes."""
+        grows linearly with its size (e.g. it runs to completion), probed at huge sizes.
+
+        Sizes (one common descriptor) or descriptors that are functions of the size
+        (lines): the relevant service must be the whole size at every probe of a ladder
+        from a size beyond the bulk of the law up to :data:`_Q_PROBE_MAX`; a job that is
+        relevant only below some size (PSJF at rank v: sizes <= v) keeps the term finite
+        however large v is. Continuous predictions: probed at two sizes with their
+        median prediction.
+
+        >>> import queuetheory as qt
+        >>> w = qt.Workload(0.2, qt.Pareto(shape=1.5, scale=1.0))  # E[S²] = ∞
+        >>> m = _Model(qt.PSJF(), w, 1e-6)
+        >>> bool(m._q_infinite(np.zeros(1), np.array([4e9]))[0])
+        False
+        >>> v, _ = m.other_terms(0.0, np.array([4e9]))  # λ E[S² 1(S < v)] = 0.6 (√v − 1)
+        >>> round(float(v[0, 2]) / (0.6 * (4e9 ** 0.5 - 1)), 9)
+        1.0
+        >>> bool(_Model(qt.SJF(), w, 1e-6)._q_infinite(np.zeros(1), np.array([4e9]))[0])
+        True
+        """
         q = V.size
         big = self.scale * 1e9
         try:
@@ -1593,6 +1637,22 @@ class _Model:
         except Exception:  # pragma: no cover - defensive
             pass
         out = np.zeros(q, dtype=bool)
+        if not self.plane and big < _Q_PROBE_MAX:
+            xs = big * _Q_PROBE_STEP ** np.arange(
+                0.0, math.ceil(math.log(_Q_PROBE_MAX / big) / math.log(_Q_PROBE_STEP)) + 1)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    S = self.segments(np.ones(1), np.ones(1)) if self.single else \
+                        self.rows(self.segments(xs, self.lines[0][0] * xs), xs.size)
+            except (ParameterError, FloatingPointError, OverflowError):
+                S = None  # ranks not representable at huge sizes: the two-probe test
+            if S is not None:
+                k = xs.size
+                Sq = S if S.n == 1 else S.take(np.tile(np.arange(k), q))
+                g = _geometry(Sq, np.repeat(L, k), np.repeat(V, k))
+                xq = np.tile(xs, q)
+                ph = _phi(xq, g)[:, 2]
+                return np.all((ph >= 1e-3 * xq * xq).reshape(q, k), axis=1)
         xs = np.array([big, 4 * big])
         if self.single:
             S = self.segments(np.ones(1), np.ones(1))
@@ -1840,7 +1900,12 @@ class _Model:
         P = y.size
         out = np.zeros((P, 3))
         if P:
-            pts = self._x_points(np.column_stack([kinks, self.band_kinks(y)]))
+            # a size equal to the prediction, x = y, as a soft break below the size scale:
+            # p(y | x) varies on the scale x ~ y (like 1/x on [y, scale] for an exponential
+            # error), and the finite piece of one scale before the tail (``tail_piece``) is
+            # then split geometrically from y at once, not bisected one level per round
+            soft = np.where((y > self.x_lo) & (y < self.scale), y, np.nan)
+            pts = self._x_points(np.column_stack([kinks, self.band_kinks(y), soft]))
             chunk = 4096
             for i0 in range(0, P, chunk):
                 idx = np.arange(i0, min(P, i0 + chunk))
@@ -1852,7 +1917,7 @@ class _Model:
 
                 v, _, _ = _bquad(f, np.full(idx.size, self.x_lo), np.full(idx.size, self.x_hi),
                                  pts[idx], rtol=0.1 * self.inner_rtol, atol=1e-300,
-                                 tail_scale=self.scale, limit=4000)
+                                 tail_scale=self.scale, limit=4000, tail_piece=True)
                 out[idx] += v
         return out
 
