@@ -88,7 +88,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IntegrationError, ParameterError
-from .integrate import DEFAULT_RTOL, Estimate, IntegrationWarning
+from .integrate import DEFAULT_RTOL, GK21_NODES, Estimate, IntegrationWarning, kronrod_estimate
 
 __all__ = [
     "mean_response_time",
@@ -284,11 +284,9 @@ def _map_nodes(t: np.ndarray, kind: np.ndarray, own: np.ndarray, c: np.ndarray,
 
 def _gk_rule(f, lo, hi, kind, own, c, L, H):
     """QUADPACK qk21 on every panel (linear, tail x = c + L t/(1 − t), head x = H t^4)."""
-    from .integrate import _NODES, _WG_FULL, _WK
-
     half = 0.5 * (hi - lo)
     mid = 0.5 * (hi + lo)
-    t = mid[:, None] + half[:, None] * _NODES[None, :]
+    t = mid[:, None] + half[:, None] * GK21_NODES[None, :]
     x, jac = _map_nodes(t, kind, own, c, L, H)
     k = lo.size
     big = ~np.isfinite(x)
@@ -301,19 +299,7 @@ def _gk_rule(f, lo, hi, kind, own, c, L, H):
         bad = x[~np.all(np.isfinite(fx), axis=2)]
         raise IntegrationError(f"integrand is not finite at {bad.size} node(s), "
                                f"e.g. x = {float(bad.flat[0])!r}")
-    resk = np.einsum("kjm,j->km", fx, _WK)
-    resg = np.einsum("kjm,j->km", fx, _WG_FULL)
-    resabs = np.einsum("kjm,j->km", np.abs(fx), _WK)
-    resasc = np.einsum("kjm,j->km", np.abs(fx - 0.5 * resk[:, None, :]), _WK)
-    h = np.abs(half)[:, None]
-    result = resk * half[:, None]
-    err = np.abs((resk - resg) * h)
-    resasc = resasc * h
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        scaled = resasc * np.minimum(1.0, (200.0 * err / resasc) ** 1.5)
-    err = np.where((resasc != 0) & (err != 0), scaled, err)
-    err = np.maximum(err, 50 * _EPS * resabs * h)
-    return result, err
+    return kronrod_estimate(fx, half)
 
 
 @dataclass
@@ -351,10 +337,8 @@ class _Panels:
 
     def nodes(self) -> tuple[np.ndarray, np.ndarray]:
         """x at the 21 Kronrod nodes of every panel and dx/ds (s the local coordinate)."""
-        from .integrate import _NODES
-
         half = 0.5 * (self.hi - self.lo)
-        t = 0.5 * (self.hi + self.lo)[:, None] + half[:, None] * _NODES[None, :]
+        t = 0.5 * (self.hi + self.lo)[:, None] + half[:, None] * GK21_NODES[None, :]
         x, jac = _map_nodes(t, self.kind, self.own, self.c, self.L, self.H)
         return x, jac * half[:, None]
 
@@ -520,9 +504,7 @@ def _legendre_matrix(s: np.ndarray, deg: int) -> np.ndarray:
 
 
 def _legendre_setup():
-    from .integrate import _NODES
-
-    V = _legendre_matrix(_NODES, 20)
+    V = _legendre_matrix(GK21_NODES, 20)
     return np.linalg.inv(V)
 
 
@@ -1127,12 +1109,10 @@ class _SharedGrid:
         return self.lo.size
 
     def _add(self, lo: np.ndarray, hi: np.ndarray, kind: np.ndarray) -> None:
-        from .integrate import _NODES
-
         k = lo.size
         own = np.zeros(k, np.int64)
         half = 0.5 * (hi - lo)
-        t = 0.5 * (hi + lo)[:, None] + half[:, None] * _NODES[None, :]
+        t = 0.5 * (hi + lo)[:, None] + half[:, None] * GK21_NODES[None, :]
         x, jac = _map_nodes(t, kind, own, self.c, self.L, self.H)
         # nodes that overflow (t -> 1 in a tail panel) carry no weight
         bad = ~np.isfinite(x) | ~np.isfinite(jac)
@@ -1191,8 +1171,6 @@ class _SharedGrid:
 
     def _eval_panels(self, pidx: np.ndarray, node_eval, q: int, m: int):
         """GK results, errors and sample signatures of panels pidx for all queries."""
-        from .integrate import _WG_FULL, _WK
-
         k = pidx.size
         res = np.zeros((q, k, m))
         err = np.zeros((q, k, m))
@@ -1212,17 +1190,10 @@ class _SharedGrid:
             val = val.reshape(qc, npt, m)
             sig = sig.reshape(qc, npt)
             fx = val[:, : k * 21].reshape(qc, k, 21, m) * jac[None, :, :, None]
-            resk = np.einsum("qpjm,j->qpm", fx, _WK)
-            resg = np.einsum("qpjm,j->qpm", fx, _WG_FULL)
-            resasc = np.einsum("qpjm,j->qpm", np.abs(fx - 0.5 * resk[:, :, None, :]), _WK)
-            resabs = np.einsum("qpjm,j->qpm", np.abs(fx), _WK)
-            e = np.abs(resk - resg)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sc = resasc * np.minimum(1.0, (200.0 * e / resasc) ** 1.5)
-            e = np.where((resasc != 0) & (e != 0), sc, e)
-            e = np.maximum(e, 50 * _EPS * resabs)
-            res[i0:i1] = resk
-            err[i0:i1] = e
+            # jac already holds the half-widths: unit half-widths in the Kronrod reduction
+            rk, ek = kronrod_estimate(fx.reshape(qc * k, 21, m), np.ones(qc * k))
+            res[i0:i1] = rk.reshape(qc, k, m)
+            err[i0:i1] = ek.reshape(qc, k, m)
             s_nodes = sig[:, : k * 21].reshape(qc, k, 21)
             s_a = sig[:, k * 21: k * 22]  # at the panel's start (just inside the domain's)
             s_b = np.where(finite_b[None, :], sig[:, k * 22:], s_nodes[:, :, -1])

@@ -223,14 +223,19 @@ def test_infinite_second_moment():
     assert qt.OneBit(2.0, on="size").response_time(w, 1.0) < math.inf
 
 
+def _mm1_exp_predictions(lam, n, *, seed, variant):
+    """Arrival gaps, Exp(1) sizes and Exp(mean x) predictions for the test simulator, and
+    its tie rule among shorts (LCFS-PR at level 1, or FCFS)."""
+    rng = np.random.default_rng(seed)
+    gaps, x = rng.exponential(1 / lam, n), rng.exponential(1.0, n)
+    y = x * rng.exponential(1.0, n)
+    return gaps, x, y, (SIM.lcfs_level1 if variant == "lcfs" else SIM.fcfs_ties)
+
+
 @pytest.mark.parametrize("variant", ["lcfs", "fcfs"])
 def test_preemptive_semantics_vs_simulation(variant):
     lam = 0.6
-    rng = np.random.default_rng(21)
-    n = 60_000
-    gaps, x = rng.exponential(1 / lam, n), rng.exponential(1.0, n)
-    y = x * rng.exponential(1.0, n)
-    tie = SIM.lcfs_level1 if variant == "lcfs" else SIM.fcfs_ties
+    gaps, x, y, tie = _mm1_exp_predictions(lam, 60_000, seed=21, variant=variant)
     sim, half = SIM.simulate(SIM.onebit(1.0, True), tie, gaps, x, y)
     exact = qt.OneBit(1.0, **VARIANTS[variant]).mean_response_time(workload(lam, "prediction"))
     assert abs(sim - exact) <= half, (exact, sim, half)
@@ -241,11 +246,7 @@ def test_preemptive_semantics_vs_simulation(variant):
 @pytest.mark.parametrize("on", ["prediction", "size"])
 def test_one_bit_vs_long_simulation(variant, on):
     lam = 0.7
-    rng = np.random.default_rng(5)
-    n = 1_500_000
-    gaps, x = rng.exponential(1 / lam, n), rng.exponential(1.0, n)
-    y = x * rng.exponential(1.0, n)
-    tie = SIM.lcfs_level1 if variant == "lcfs" else SIM.fcfs_ties
+    gaps, x, y, tie = _mm1_exp_predictions(lam, 1_500_000, seed=5, variant=variant)
     sim, half = SIM.simulate(SIM.onebit(1.0, variant != "np", on), tie, gaps, x, y)
     exact = qt.OneBit(1.0, on=on, **VARIANTS[variant]).mean_response_time(
         workload(lam, "prediction"))

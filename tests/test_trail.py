@@ -55,20 +55,12 @@ def mm1(lam: float) -> qt.Workload:
     return qt.Workload(lam, qt.Exponential(1.0), qt.ExponentialPrediction())
 
 
-@pytest.mark.parametrize("key", list(REF_TRAIL))
-def test_trail_vs_mpmath(key):
+@pytest.mark.parametrize("threshold, key", [("prediction", k) for k in REF_TRAIL]
+                         + [("size", k) for k in REF_TRAIL_SIZE])
+def test_trail_vs_mpmath(threshold, key):
     lam, c = (float(v) for v in key.split("/"))
-    est = qt.LimitedPreemptionSPRPT(c).evaluate(mm1(lam))
-    exact = float(REF_TRAIL[key])
-    assert est.value == pytest.approx(exact, rel=1e-8)
-    assert abs(est.value - exact) <= est.error + 1e-13 * exact
-
-
-@pytest.mark.parametrize("key", list(REF_TRAIL_SIZE))
-def test_trail_size_threshold_vs_mpmath(key):
-    lam, c = (float(v) for v in key.split("/"))
-    est = qt.LimitedPreemptionSPRPT(c, threshold="size").evaluate(mm1(lam))
-    exact = float(REF_TRAIL_SIZE[key])
+    est = qt.LimitedPreemptionSPRPT(c, threshold=threshold).evaluate(mm1(lam))
+    exact = float((REF_TRAIL if threshold == "prediction" else REF_TRAIL_SIZE)[key])
     assert est.value == pytest.approx(exact, rel=1e-8)
     assert abs(est.value - exact) <= est.error + 1e-13 * exact
 
